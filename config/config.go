@@ -1,0 +1,325 @@
+// Package config owns jtbot's settings: it reads them from the environment
+// (secrets also from NAME_FILE), applies the defaults of the design contract,
+// and validates them, naming the variable in every problem it reports.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v10"
+)
+
+// Config is the whole of jtbot's settings, parsed once at start.
+type Config struct {
+	TelegramToken         string        `env:"TELEGRAM_HOOK_TOKEN" secret:"true"`
+	TelegramWebhookURL    string        `env:"TELEGRAM_WEBHOOK_URL"`
+	TelegramWebhookSecret string        `env:"TELEGRAM_WEBHOOK_SECRET" secret:"true"`
+	TelegramAPIURL        string        `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	JiraServer            string        `env:"JIRA_SERVER"`
+	JiraUser              string        `env:"JIRA_USER"`
+	JiraToken             string        `env:"JIRA_TOKEN" secret:"true"`
+	JiraWebhookSecret     string        `env:"JIRA_WEBHOOK_SECRET" secret:"true"`
+	ChatProjectsRaw       string        `env:"CHAT_PROJECTS"`
+	JiraProject           string        `env:"JIRA_PROJECT"`
+	JiraIssueType         string        `env:"JIRA_ISSUE_TYPE" envDefault:"Task"`
+	HashtagTypesRaw       string        `env:"HASHTAG_TYPES" envDefault:"bug:Bug"`
+	AllowedUsersRaw       string        `env:"ALLOWED_USERS"`
+	AdminUsersRaw         string        `env:"ADMIN_USERS"`
+	CoalesceWindow        time.Duration `env:"COALESCE_WINDOW" envDefault:"2s"`
+	ListenAddr            string        `env:"LISTEN_ADDR" envDefault:":8000"`
+	TLSCertFile           string        `env:"TLS_CERT_FILE"`
+	TLSKeyFile            string        `env:"TLS_KEY_FILE"`
+	TLSDomain             string        `env:"TLS_DOMAIN"`
+	ACMEEmail             string        `env:"ACME_EMAIL"`
+	ACMEDirectoryURL      string        `env:"ACME_DIRECTORY_URL"`
+	DBPath                string        `env:"DB_PATH" envDefault:"jtbot.db"`
+	LogLevel              string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat             string        `env:"LOG_FORMAT" envDefault:"text"`
+
+	// Poll is the -poll flag: long polling instead of the Telegram webhook.
+	Poll bool `env:"-"`
+
+	// Parsed forms of the raw lists above.
+	ChatProjects map[int64]string `env:"-"`
+	HashtagTypes map[string]string `env:"-"`
+	AllowedUsers Users             `env:"-"`
+	AdminUsers   Users             `env:"-"`
+}
+
+// Problems is every configuration problem found, one per line.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Load reads the configuration from environ (os.Environ's form) and
+// validates it. The error, when not nil, is Problems.
+func Load(environ []string, poll bool) (*Config, error) {
+	vars := toMap(environ)
+	var problems Problems
+	problems = append(problems, resolveFiles(vars)...)
+
+	cfg := &Config{Poll: poll}
+	if err := env.ParseWithOptions(cfg, env.Options{Environment: vars}); err != nil {
+		problems = append(problems, parseProblems(err)...)
+	}
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, problems
+	}
+	if cfg.TelegramWebhookSecret == "" {
+		cfg.TelegramWebhookSecret = DeriveWebhookSecret(cfg.TelegramToken)
+	}
+	return cfg, nil
+}
+
+// DeriveWebhookSecret makes the Telegram secret_token from the bot token, so
+// a user who sets no secret still gets an authenticated webhook. It is a
+// one-way hash: the secret seen in a request header reveals nothing of the token.
+func DeriveWebhookSecret(token string) string {
+	sum := sha256.Sum256([]byte("jtbot telegram webhook secret\x00" + token))
+	return hex.EncodeToString(sum[:])
+}
+
+func toMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// secretNames lists the variables that may be given as NAME_FILE.
+func secretNames() []string {
+	var names []string
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.Tag.Get("secret") == "true" {
+			names = append(names, envName(f))
+		}
+	}
+	return names
+}
+
+// resolveFiles replaces NAME_FILE by the file's content under NAME.
+func resolveFiles(vars map[string]string) Problems {
+	var problems Problems
+	for _, name := range secretNames() {
+		path, ok := vars[name+"_FILE"]
+		if !ok || path == "" {
+			continue
+		}
+		if vars[name] != "" {
+			problems = append(problems, fmt.Sprintf("%s: set either %s or %s_FILE, not both", name, name, name))
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s_FILE: cannot read %s: %v", name, path, unwrapPathError(err)))
+			continue
+		}
+		vars[name] = strings.TrimRight(string(data), "\r\n")
+	}
+	return problems
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func envName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+	return name
+}
+
+// parseProblems turns env's errors, which name struct fields, into lines
+// that name the variables a user actually sets.
+func parseProblems(err error) Problems {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return Problems{err.Error()}
+	}
+	var problems Problems
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			f, _ := reflect.TypeOf(Config{}).FieldByName(pe.Name)
+			problems = append(problems, fmt.Sprintf("%s: %v", envName(f), plainParseError(pe.Err)))
+			continue
+		}
+		problems = append(problems, e.Error())
+	}
+	return problems
+}
+
+func plainParseError(err error) string {
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
+		return fmt.Sprintf("%q is not a valid value", ne.Num)
+	}
+	return err.Error()
+}
+
+var (
+	botTokenPattern = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
+	secretPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	projectPattern  = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,49}$`)
+)
+
+func (c *Config) validate() Problems {
+	var p Problems
+	add := func(name, format string, args ...any) {
+		p = append(p, name+": "+fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.TelegramToken == "":
+		add("TELEGRAM_HOOK_TOKEN", "required (the bot token from @BotFather)")
+	case !botTokenPattern.MatchString(c.TelegramToken):
+		add("TELEGRAM_HOOK_TOKEN", "not a bot token (expected digits, a colon, then letters, digits, _ or -)")
+	}
+	if c.TelegramWebhookURL == "" && !c.Poll {
+		add("TELEGRAM_WEBHOOK_URL", "required without -poll")
+	}
+	if c.TelegramWebhookURL != "" {
+		checkURL(add, "TELEGRAM_WEBHOOK_URL", c.TelegramWebhookURL)
+	}
+	if c.TelegramWebhookSecret != "" && !secretPattern.MatchString(c.TelegramWebhookSecret) {
+		add("TELEGRAM_WEBHOOK_SECRET", "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	checkURL(add, "TELEGRAM_API_URL", c.TelegramAPIURL)
+	if c.JiraServer == "" {
+		add("JIRA_SERVER", "required (your Jira base URL, e.g. https://example.atlassian.net)")
+	} else {
+		checkURL(add, "JIRA_SERVER", c.JiraServer)
+	}
+	if c.JiraToken == "" {
+		add("JIRA_TOKEN", "required (a Cloud API token with JIRA_USER, or a Data Center personal access token)")
+	}
+	if c.JiraWebhookSecret == "" && !c.Poll {
+		add("JIRA_WEBHOOK_SECRET", "required without -poll")
+	}
+	if c.JiraProject != "" && !projectPattern.MatchString(c.JiraProject) {
+		add("JIRA_PROJECT", "%q is not a Jira project key", c.JiraProject)
+	}
+	if strings.TrimSpace(c.JiraIssueType) == "" {
+		add("JIRA_ISSUE_TYPE", "must not be empty")
+	}
+	if c.CoalesceWindow < 0 {
+		add("COALESCE_WINDOW", "must not be negative")
+	}
+	if c.ListenAddr == "" {
+		add("LISTEN_ADDR", "must not be empty")
+	}
+	if c.DBPath == "" {
+		add("DB_PATH", "must not be empty")
+	}
+	p = append(p, c.parseLists()...)
+	p = append(p, c.validateTLS()...)
+	p = append(p, c.validateLogging()...)
+	return p
+}
+
+func checkURL(add func(string, string, ...any), name, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add(name, "%q is not an absolute http(s) URL", raw)
+	}
+}
+
+func (c *Config) parseLists() Problems {
+	var p Problems
+	var err error
+	if c.ChatProjects, err = ParseChatProjects(c.ChatProjectsRaw); err != nil {
+		p = append(p, "CHAT_PROJECTS: "+err.Error())
+	}
+	if c.HashtagTypes, err = parseHashtagTypes(c.HashtagTypesRaw); err != nil {
+		p = append(p, "HASHTAG_TYPES: "+err.Error())
+	}
+	if c.AllowedUsers, err = ParseUsers(c.AllowedUsersRaw); err != nil {
+		p = append(p, "ALLOWED_USERS: "+err.Error())
+	}
+	if c.AdminUsers, err = ParseUsers(c.AdminUsersRaw); err != nil {
+		p = append(p, "ADMIN_USERS: "+err.Error())
+	}
+	return p
+}
+
+// validateTLS rejects TLS settings this version cannot serve yet, rather than
+// silently serving plain HTTP to someone who asked for HTTPS.
+func (c *Config) validateTLS() Problems {
+	var p Problems
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		p = append(p, "TLS_CERT_FILE, TLS_KEY_FILE: set both or neither")
+	}
+	if c.TLSDomain != "" && (c.TLSCertFile != "" || c.TLSKeyFile != "") {
+		p = append(p, "TLS_DOMAIN: cannot be combined with TLS_CERT_FILE/TLS_KEY_FILE")
+	}
+	if c.TLSDomain != "" {
+		p = append(p, "TLS_DOMAIN: not supported by this version yet; terminate TLS in a reverse proxy")
+	}
+	if (c.ACMEEmail != "" || c.ACMEDirectoryURL != "") && c.TLSDomain == "" {
+		p = append(p, "ACME_EMAIL, ACME_DIRECTORY_URL: only meaningful with TLS_DOMAIN")
+	}
+	return p
+}
+
+func (c *Config) validateLogging() Problems {
+	var p Problems
+	switch c.LogLevel {
+	case "panic", "fatal", "error", "warn", "warning", "info", "debug", "trace":
+	default:
+		p = append(p, fmt.Sprintf("LOG_LEVEL: %q is not one of error, warn, info, debug, trace", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		p = append(p, fmt.Sprintf("LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	return p
+}
+
+// TLS reports whether the listener serves HTTPS from files.
+func (c *Config) TLS() bool { return c.TLSCertFile != "" }
+
+// Redacted lists every setting as NAME → value for a start-up log line, with
+// secrets replaced by whether they are set.
+func (c *Config) Redacted() map[string]string {
+	out := make(map[string]string)
+	v := reflect.ValueOf(*c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := envName(f)
+		if name == "" || name == "-" {
+			continue
+		}
+		value := fmt.Sprint(v.Field(i).Interface())
+		if f.Tag.Get("secret") == "true" {
+			value = redact(value)
+		}
+		out[name] = value
+	}
+	return out
+}
+
+func redact(value string) string {
+	if value == "" {
+		return "(unset)"
+	}
+	return "(set)"
+}

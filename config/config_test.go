@@ -1,0 +1,177 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func validEnv() []string {
+	return []string{
+		"TELEGRAM_HOOK_TOKEN=123456:test-token_ABC",
+		"TELEGRAM_WEBHOOK_URL=https://bot.example.com/webhook/telegram/",
+		"JIRA_SERVER=https://example.atlassian.net",
+		"JIRA_USER=bot@example.com",
+		"JIRA_TOKEN=jira-secret-token",
+		"JIRA_WEBHOOK_SECRET=jira-webhook-secret",
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load(validEnv(), false)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	checks := map[string][2]any{
+		"TelegramAPIURL": {cfg.TelegramAPIURL, "https://api.telegram.org"},
+		"JiraIssueType":  {cfg.JiraIssueType, "Task"},
+		"CoalesceWindow": {cfg.CoalesceWindow, 2 * time.Second},
+		"ListenAddr":     {cfg.ListenAddr, ":8000"},
+		"DBPath":         {cfg.DBPath, "jtbot.db"},
+		"LogLevel":       {cfg.LogLevel, "info"},
+		"LogFormat":      {cfg.LogFormat, "text"},
+		"HashtagBug":     {cfg.HashtagTypes["bug"], "Bug"},
+	}
+	for name, c := range checks {
+		if c[0] != c[1] {
+			t.Errorf("%s = %v, want %v", name, c[0], c[1])
+		}
+	}
+	if cfg.TelegramWebhookSecret != DeriveWebhookSecret(cfg.TelegramToken) {
+		t.Errorf("webhook secret not derived from the token")
+	}
+	if !secretPattern.MatchString(cfg.TelegramWebhookSecret) {
+		t.Errorf("derived secret %q is not a valid secret_token", cfg.TelegramWebhookSecret)
+	}
+	if strings.Contains(cfg.TelegramWebhookSecret, "test-token") {
+		t.Errorf("derived secret reveals the token")
+	}
+}
+
+func TestLoadProblemsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		poll bool
+		want []string
+	}{
+		{"nothing set", nil, false, []string{"TELEGRAM_HOOK_TOKEN: required", "TELEGRAM_WEBHOOK_URL: required without -poll", "JIRA_SERVER: required", "JIRA_TOKEN: required", "JIRA_WEBHOOK_SECRET: required without -poll"}},
+		{"poll needs no webhook settings", []string{"TELEGRAM_HOOK_TOKEN=1:a", "JIRA_SERVER=http://jira", "JIRA_TOKEN=x"}, true, nil},
+		{"bad token", append(validEnv(), "TELEGRAM_HOOK_TOKEN=nope"), false, []string{"TELEGRAM_HOOK_TOKEN: not a bot token"}},
+		{"bad urls", append(validEnv(), "JIRA_SERVER=example.com", "TELEGRAM_API_URL=ftp://x"), false, []string{"JIRA_SERVER: \"example.com\" is not an absolute", "TELEGRAM_API_URL: "}},
+		{"bad secret", append(validEnv(), "TELEGRAM_WEBHOOK_SECRET=has space"), false, []string{"TELEGRAM_WEBHOOK_SECRET: must be"}},
+		{"bad chat projects", append(validEnv(), "CHAT_PROJECTS=-100:ops"), false, []string{"CHAT_PROJECTS: \"-100:ops\": \"ops\" is not a Jira project key"}},
+		{"chat id not a number", append(validEnv(), "CHAT_PROJECTS=abc:OPS"), false, []string{"CHAT_PROJECTS: \"abc:OPS\": chat ID must be a number"}},
+		{"bad duration", append(validEnv(), "COALESCE_WINDOW=soon"), false, []string{"COALESCE_WINDOW: "}},
+		{"negative duration", append(validEnv(), "COALESCE_WINDOW=-1s"), false, []string{"COALESCE_WINDOW: must not be negative"}},
+		{"bad users", append(validEnv(), "ALLOWED_USERS=12,bob", "ADMIN_USERS=x"), false, []string{"ALLOWED_USERS: \"bob\"", "ADMIN_USERS: \"x\""}},
+		{"bad hashtags", append(validEnv(), "HASHTAG_TYPES=bug"), false, []string{"HASHTAG_TYPES: \"bug\" is not hashtag:IssueType"}},
+		{"cert without key", append(validEnv(), "TLS_CERT_FILE=/c.pem"), false, []string{"TLS_CERT_FILE, TLS_KEY_FILE: set both or neither"}},
+		{"domain with files", append(validEnv(), "TLS_DOMAIN=a.example", "TLS_CERT_FILE=/c", "TLS_KEY_FILE=/k"), false, []string{"TLS_DOMAIN: cannot be combined"}},
+		{"bad logging", append(validEnv(), "LOG_LEVEL=loud", "LOG_FORMAT=xml"), false, []string{"LOG_LEVEL: \"loud\"", "LOG_FORMAT: \"xml\""}},
+		{"both value and file", append(validEnv(), "JIRA_TOKEN_FILE=/nonexistent"), false, []string{"JIRA_TOKEN: set either JIRA_TOKEN or JIRA_TOKEN_FILE, not both"}},
+		{"unreadable file", []string{"TELEGRAM_HOOK_TOKEN_FILE=/nonexistent/token"}, true, []string{"TELEGRAM_HOOK_TOKEN_FILE: cannot read /nonexistent/token: no such file or directory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.env, tt.poll)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Load: unexpected %v", err)
+				}
+				return
+			}
+			var problems Problems
+			if !errors.As(err, &problems) {
+				t.Fatalf("Load error = %v, want Problems", err)
+			}
+			for _, want := range tt.want {
+				if !containsPrefix(problems, want) {
+					t.Errorf("problems %q lack a line starting %q", problems, want)
+				}
+			}
+		})
+	}
+}
+
+func containsPrefix(lines []string, prefix string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "token")
+	if err := os.WriteFile(path, []byte("999:from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"TELEGRAM_HOOK_TOKEN_FILE=" + path, "JIRA_SERVER=http://jira", "JIRA_TOKEN=x"}
+	cfg, err := Load(env, true)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.TelegramToken != "999:from-file" {
+		t.Errorf("token = %q, want the file's content without the newline", cfg.TelegramToken)
+	}
+}
+
+func TestRedactedHidesSecrets(t *testing.T) {
+	cfg, err := Load(append(validEnv(), "TELEGRAM_WEBHOOK_SECRET=tg-secret"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := cfg.Redacted()
+	all := ""
+	for k, v := range red {
+		all += k + "=" + v + "\n"
+	}
+	for _, secret := range []string{"test-token", "jira-secret-token", "jira-webhook-secret", "tg-secret"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("redacted form contains %q:\n%s", secret, all)
+		}
+	}
+	if red["JIRA_TOKEN"] != "(set)" || red["JIRA_SERVER"] != "https://example.atlassian.net" {
+		t.Errorf("redacted = %v", red)
+	}
+	if _, ok := red["CHAT_PROJECTS"]; !ok {
+		t.Errorf("redacted lacks CHAT_PROJECTS")
+	}
+}
+
+func TestParseChatProjectsAndUsers(t *testing.T) {
+	m, err := ParseChatProjects(" -1001234567890:OPS , -1009876543210:WEB")
+	if err != nil || m[-1001234567890] != "OPS" || m[-1009876543210] != "WEB" || len(m) != 2 {
+		t.Fatalf("ParseChatProjects = %v, %v", m, err)
+	}
+	if _, err := ParseChatProjects("-1:OPS,-1:WEB"); err == nil {
+		t.Errorf("a chat mapped twice must be refused")
+	}
+	u, err := ParseUsers("42,@Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id   int64
+		name string
+		want bool
+	}{{42, "", true}, {7, "alice", true}, {7, "ALICE", true}, {7, "bob", false}, {7, "", false}} {
+		if got := u.Contains(c.id, c.name); got != c.want {
+			t.Errorf("Contains(%d,%q) = %v, want %v", c.id, c.name, got, c.want)
+		}
+	}
+	all, _ := ParseUsers("*")
+	if !all.Contains(1, "") {
+		t.Errorf("* must contain everyone")
+	}
+	none, _ := ParseUsers("")
+	if none.Contains(1, "x") {
+		t.Errorf("empty must contain nobody")
+	}
+}

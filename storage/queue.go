@@ -1,0 +1,254 @@
+package storage
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Item is one inbound unit of work: a Telegram update or a Jira webhook.
+// It is written before the sender is acknowledged and removed only once it
+// was handled or moved to the dead letters.
+type Item struct {
+	ID     uint64 `json:"-"`
+	Source string `json:"src"` // "telegram" or "jira"
+	// Key orders work: items with the same key are handled one after another,
+	// in the order they arrived (a chat, or an issue).
+	Key       string    `json:"key,omitempty"`
+	Payload   []byte    `json:"payload"`
+	Received  time.Time `json:"received"`
+	Attempts  int       `json:"attempts,omitempty"`
+	NotBefore time.Time `json:"not_before,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// Notify is signalled (without blocking, coalesced) whenever work is queued.
+func (s *Store) Notify() <-chan struct{} { return s.notify }
+
+func (s *Store) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Enqueue stores it durably. When dedupKey is not empty and was seen within
+// ttl, nothing is stored and duplicate is true. Concurrent calls are committed
+// together in one transaction (one fsync for the group), and each call
+// returns only after its item is on disk.
+func (s *Store) Enqueue(it Item, dedupKey string, ttl time.Duration) (id uint64, duplicate bool, err error) {
+	if it.Received.IsZero() {
+		it.Received = s.now()
+	}
+	value, err := json.Marshal(it)
+	if err != nil {
+		return 0, false, fmt.Errorf("storage: encode item: %w", err)
+	}
+	now := s.now()
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		// Batch may run this function again after a failed group: start clean.
+		id, duplicate = 0, false
+		if dedupKey != "" {
+			if seen(tx, dedupKey, now) {
+				duplicate = true
+				return nil
+			}
+			if err := remember(tx, dedupKey, now.Add(ttl)); err != nil {
+				return err
+			}
+		}
+		q := tx.Bucket(bucketQueue)
+		seq, err := q.NextSequence()
+		if err != nil {
+			return err
+		}
+		id = seq
+		return q.Put(u64(seq), value)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("storage: enqueue: %w", err)
+	}
+	if !duplicate {
+		s.wake()
+	}
+	return id, duplicate, nil
+}
+
+func seen(tx *bolt.Tx, key string, now time.Time) bool {
+	v := tx.Bucket(bucketDedup).Get([]byte(key))
+	return v != nil && int64(binary.BigEndian.Uint64(v)) > now.UnixNano()
+}
+
+func remember(tx *bolt.Tx, key string, until time.Time) error {
+	return tx.Bucket(bucketDedup).Put([]byte(key), u64(uint64(until.UnixNano())))
+}
+
+// Remember records key as seen until now+ttl; it reports false when the key
+// was already there (and not expired), so callers can act at most once.
+func (s *Store) Remember(key string, ttl time.Duration) (first bool, err error) {
+	now := s.now()
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if seen(tx, key, now) {
+			return nil
+		}
+		first = true
+		return remember(tx, key, now.Add(ttl))
+	})
+	return first, err
+}
+
+// SweepDedup deletes expired dedup keys and reports how many.
+func (s *Store) SweepDedup() (int, error) {
+	now := uint64(s.now().UnixNano())
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDedup).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if binary.BigEndian.Uint64(v) <= now {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Pending returns up to limit queued items, oldest first.
+func (s *Store) Pending(limit int) ([]Item, error) {
+	return s.list(bucketQueue, limit)
+}
+
+// Dead returns the dead letters, oldest first.
+func (s *Store) Dead() ([]Item, error) { return s.list(bucketDead, 0) }
+
+func (s *Store) list(bucket []byte, limit int) ([]Item, error) {
+	var items []Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(items) < limit); k, v = c.Next() {
+			it, err := decodeItem(k, v)
+			if err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	return items, err
+}
+
+func decodeItem(k, v []byte) (Item, error) {
+	var it Item
+	if err := json.Unmarshal(v, &it); err != nil {
+		return it, fmt.Errorf("storage: decode item %x: %w", k, err)
+	}
+	it.ID = binary.BigEndian.Uint64(k)
+	return it, nil
+}
+
+// Depth counts the queued items.
+func (s *Store) Depth() (queued, dead int) {
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		queued = tx.Bucket(bucketQueue).Stats().KeyN
+		dead = tx.Bucket(bucketDead).Stats().KeyN
+		return nil
+	})
+	return queued, dead
+}
+
+// Done removes a handled item.
+func (s *Store) Done(id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketQueue).Delete(u64(id))
+	})
+}
+
+// Retry keeps the item queued, counts the attempt and holds it until notBefore.
+func (s *Store) Retry(id uint64, notBefore time.Time, reason string) error {
+	return s.update(bucketQueue, id, func(it *Item) {
+		it.Attempts++
+		it.NotBefore = notBefore
+		it.LastError = reason
+	})
+}
+
+func (s *Store) update(bucket []byte, id uint64, change func(*Item)) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		v := b.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("storage: item %d: %w", id, ErrNotFound)
+		}
+		it, err := decodeItem(u64(id), v)
+		if err != nil {
+			return err
+		}
+		change(&it)
+		value, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		return b.Put(u64(id), value)
+	})
+}
+
+// Bury moves an item that cannot succeed to the dead letters.
+func (s *Store) Bury(id uint64, reason string) error {
+	return s.move(bucketQueue, bucketDead, id, func(it *Item) {
+		it.Attempts++
+		it.LastError = reason
+	})
+}
+
+// Revive moves a dead letter back to the queue for another try.
+func (s *Store) Revive(id uint64) error {
+	err := s.move(bucketDead, bucketQueue, id, func(it *Item) {
+		it.Attempts = 0
+		it.NotBefore = time.Time{}
+	})
+	if err == nil {
+		s.wake()
+	}
+	return err
+}
+
+// Drop deletes a dead letter for good.
+func (s *Store) Drop(id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDead)
+		if b.Get(u64(id)) == nil {
+			return fmt.Errorf("storage: dead letter %d: %w", id, ErrNotFound)
+		}
+		return b.Delete(u64(id))
+	})
+}
+
+// move keeps the item's ID so that a revived item keeps its place in line.
+func (s *Store) move(from, to []byte, id uint64, change func(*Item)) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		src := tx.Bucket(from)
+		v := src.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("storage: item %d: %w", id, ErrNotFound)
+		}
+		it, err := decodeItem(u64(id), v)
+		if err != nil {
+			return err
+		}
+		change(&it)
+		value, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		if err := src.Delete(u64(id)); err != nil {
+			return err
+		}
+		return tx.Bucket(to).Put(u64(id), value)
+	})
+}
