@@ -51,7 +51,7 @@ type Config struct {
 	Poll bool `env:"-"`
 
 	// Parsed forms of the raw lists above.
-	ChatProjects map[int64]string `env:"-"`
+	ChatProjects map[int64]string  `env:"-"`
 	HashtagTypes map[string]string `env:"-"`
 	AllowedUsers Users             `env:"-"`
 	AdminUsers   Users             `env:"-"`

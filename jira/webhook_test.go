@@ -206,4 +206,3 @@ func TestWebhookLogsNoSecret(t *testing.T) {
 		}
 	}
 }
-
