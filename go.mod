@@ -7,6 +7,7 @@ require (
 	github.com/ctreminiom/go-atlassian/v2 v2.12.0
 	github.com/sirupsen/logrus v1.9.3
 	go.etcd.io/bbolt v1.4.3
+	gopkg.in/telebot.v3 v3.3.8
 )
 
 require (
@@ -16,5 +17,4 @@ require (
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.0 // indirect
 	golang.org/x/sys v0.29.0 // indirect
-	gopkg.in/telebot.v3 v3.3.8 // indirect
 )

@@ -1,0 +1,113 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tele "gopkg.in/telebot.v3"
+)
+
+// maxSummary is Jira's limit on an issue summary, in characters.
+const maxSummary = 255
+
+// Summary is the first non-empty line of text, at most 255 characters, cut
+// on a character boundary with "…".
+func Summary(text string) string {
+	line := ""
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			line = l
+			break
+		}
+	}
+	if line == "" {
+		return "(no text)"
+	}
+	if utf8.RuneCountInString(line) <= maxSummary {
+		return line
+	}
+	runes := []rune(line)
+	return strings.TrimSpace(string(runes[:maxSummary-1])) + "…"
+}
+
+// entityText returns the part of text an entity covers. Telegram counts
+// offsets in UTF-16 code units; out-of-range entities give "".
+func entityText(text string, e tele.MessageEntity) string {
+	units := utf16.Encode([]rune(text))
+	start, end := e.Offset, e.Offset+e.Length
+	if start < 0 || e.Length <= 0 || end > len(units) {
+		return ""
+	}
+	return string(utf16.Decode(units[start:end]))
+}
+
+// hashtags lists the message's hashtags without "#", as Jira labels (which
+// cannot hold spaces: a hashtag never has one).
+func hashtags(text string, entities []tele.MessageEntity) []string {
+	var tags []string
+	seen := map[string]bool{}
+	for _, e := range entities {
+		if e.Type != tele.EntityHashtag {
+			continue
+		}
+		tag := strings.TrimPrefix(entityText(text, e), "#")
+		if tag == "" || seen[strings.ToLower(tag)] {
+			continue
+		}
+		seen[strings.ToLower(tag)] = true
+		tags = append(tags, tag)
+	}
+	return tags
+}
+
+func fullName(u *tele.User) string {
+	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+// Attribution is how Jira names a Telegram author: "First Last (@username) via Telegram".
+func Attribution(u *tele.User) string {
+	if u == nil {
+		return "Someone via Telegram"
+	}
+	name := fullName(u)
+	if u.Username != "" {
+		name += " (@" + u.Username + ")"
+	}
+	return strings.TrimSpace(name) + " via Telegram"
+}
+
+// MessageURL is the t.me link of a message: the public form for chats with
+// a username, the /c/ form (members only) for private supergroups and
+// channels, nothing for other chats.
+func MessageURL(c *tele.Chat, messageID int) string {
+	if c == nil {
+		return ""
+	}
+	if c.Username != "" {
+		return "https://t.me/" + c.Username + "/" + strconv.Itoa(messageID)
+	}
+	id := strconv.FormatInt(c.ID, 10)
+	if !strings.HasPrefix(id, "-100") {
+		return ""
+	}
+	return "https://t.me/c/" + id[4:] + "/" + strconv.Itoa(messageID)
+}
+
+// stripTags turns our HTML back into plain text for the fallback send.
+func stripTags(html string) string {
+	var sb strings.Builder
+	inTag := false
+	for _, r := range html {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>' && inTag:
+			inTag = false
+		case !inTag:
+			sb.WriteRune(r)
+		}
+	}
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", "\"", "&amp;", "&").Replace(sb.String())
+}

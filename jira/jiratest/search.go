@@ -1,0 +1,171 @@
+package jiratest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// searchRequest is a search's parameters from the query string or body.
+type searchRequest struct {
+	JQL           string          `json:"jql"`
+	StartAt       int             `json:"startAt"`
+	MaxResults    *int            `json:"maxResults"`
+	Fields        []string        `json:"fields"`
+	Expand        json.RawMessage `json:"expand"` // a string or a list, by endpoint
+	NextPageToken string          `json:"nextPageToken"`
+	expand        []string
+}
+
+// handleSearch serves /search (Data Center; 410 on Cloud, as there) and
+// /search/jql (Cloud only, as there).
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, parts []string) {
+	jql := len(parts) == 1 && parts[0] == "jql"
+	switch {
+	case len(parts) > 1 || (len(parts) == 1 && !jql), jql && !s.cloud:
+		notFound(w, r)
+		return
+	case !jql && s.cloud:
+		writeError(w, errMessage(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"))
+		return
+	}
+	if !only(w, r, http.MethodGet, http.MethodPost) {
+		return
+	}
+	req, ok := readSearch(w, r)
+	if !ok {
+		return
+	}
+	if jql {
+		s.searchJQL(w, req)
+		return
+	}
+	s.searchPaged(w, req)
+}
+
+func readSearch(w http.ResponseWriter, r *http.Request) (*searchRequest, bool) {
+	req := &searchRequest{}
+	if r.Method == http.MethodPost {
+		if !decodeBody(w, r, req) {
+			return nil, false
+		}
+		var list []string
+		var one string
+		if json.Unmarshal(req.Expand, &list) == nil {
+			req.expand = list
+		} else if json.Unmarshal(req.Expand, &one) == nil {
+			req.expand = []string{one}
+		}
+		return req, true
+	}
+	q := r.URL.Query()
+	req.JQL, req.NextPageToken = q.Get("jql"), q.Get("nextPageToken")
+	req.StartAt, _ = strconv.Atoi(q.Get("startAt"))
+	if n, err := strconv.Atoi(q.Get("maxResults")); err == nil {
+		req.MaxResults = &n
+	}
+	req.Fields, req.expand = q["fields"], q["expand"]
+	return req, true
+}
+
+// run parses, checks and executes the JQL.
+func (s *Server) run(jql string) ([]*issueRec, *Error) {
+	q, err := parseJQL(jql)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.compile(q, s.opts.Me)
+	if err != nil {
+		return nil, err
+	}
+	var out []*issueRec
+	for _, is := range s.issues {
+		if m(is) {
+			out = append(out, is)
+		}
+	}
+	sortIssues(out, q.order)
+	return out, nil
+}
+
+// searchPaged is Data Center's /search: startAt, maxResults and total.
+func (s *Server) searchPaged(w http.ResponseWriter, req *searchRequest) {
+	found, err := s.run(req.JQL)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	max := 50
+	if req.MaxResults != nil {
+		max = min(max0(*req.MaxResults), 1000)
+	}
+	start := max0(req.StartAt)
+	writeJSON(w, 200, obj{
+		"expand":     "names,schema",
+		"startAt":    start,
+		"maxResults": max,
+		"total":      len(found),
+		"issues":     s.renderAll(window(found, start, max), req, "*navigable"),
+	})
+}
+
+// searchJQL is Cloud's enhanced search: bounded JQL, only ids unless
+// fields are asked for, and nextPageToken paging.
+func (s *Server) searchJQL(w http.ResponseWriter, req *searchRequest) {
+	if q, err := parseJQL(req.JQL); err == nil && len(q.clauses) == 0 {
+		writeError(w, errMessage(400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."))
+		return
+	}
+	found, err := s.run(req.JQL)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	start, ok := decodePageToken(req.NextPageToken)
+	if !ok {
+		writeError(w, errMessage(400, "The provided next page token is invalid or expired."))
+		return
+	}
+	max := 50
+	if req.MaxResults != nil && *req.MaxResults > 0 {
+		max = min(*req.MaxResults, 5000)
+	}
+	if fs := parseFields(req.Fields, "id"); len(fs.include) > 1 || fs.all || fs.navigable {
+		max = min(max, 100)
+	}
+	page := window(found, start, max)
+	out := obj{"issues": s.renderAll(page, req, "id"), "isLast": start+len(page) >= len(found)}
+	if start+len(page) < len(found) {
+		out["nextPageToken"] = pageToken(start + len(page))
+	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) renderAll(list []*issueRec, req *searchRequest, dflt string) []any {
+	fs := parseFields(req.Fields, dflt)
+	expand := parseExpand(req.expand...)
+	out := []any{}
+	for _, is := range list {
+		out = append(out, s.issueJSON(is, fs, expand, s.userID(s.opts.Me)))
+	}
+	return out
+}
+
+// Page tokens are opaque to clients; here they carry the next offset.
+func pageToken(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("jiratest:" + strconv.Itoa(offset)))
+}
+
+func decodePageToken(tok string) (int, bool) {
+	if tok == "" {
+		return 0, true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || !strings.HasPrefix(string(b), "jiratest:") {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "jiratest:"))
+	return n, err == nil && n >= 0
+}

@@ -1,0 +1,22 @@
+// Command jtbot joins a Telegram bot to a Jira site, both ways.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Set by the build (-ldflags "-X main.version=… -X main.commit=…").
+var (
+	version = "dev"
+	commit  = "none"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jtbot/jtbot/bot"
+	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/storage"
+	"github.com/sirupsen/logrus"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2
+)
+
+// shutdownGrace bounds a clean stop (DESIGN §1: exit within 10 s).
+const shutdownGrace = 8 * time.Second
+
+// run is the whole program short of signal handling, so tests can embed it.
+func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("jtbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	poll := fs.Bool("poll", false, "long-poll Telegram instead of receiving its webhook (local development)")
+	showVersion := fs.Bool("version", false, "print version and exit")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "jtbot %s (commit %s, %s)\n", version, commit, runtime.Version())
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "jtbot: unknown command %q\n", fs.Arg(0))
+		return exitConfig
+	}
+	cfg, err := config.Load(environ, *poll)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitConfig
+	}
+	log := newLogger(cfg, stderr)
+	return daemon(ctx, cfg, log, nil)
+}
+
+func newLogger(cfg *config.Config, out io.Writer) *logrus.Logger {
+	log := logrus.New()
+	log.SetOutput(out)
+	if cfg.LogFormat == "json" {
+		log.SetFormatter(&logrus.JSONFormatter{})
+	} else {
+		log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	}
+	level, _ := logrus.ParseLevel(cfg.LogLevel) // validated by config
+	log.SetLevel(level)
+	return log
+}
+
+// daemon serves until ctx ends. ready, when set, learns the listener's
+// address once it accepts connections.
+func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready func(addr string)) int {
+	mode := "webhook"
+	if cfg.Poll {
+		mode = "poll"
+	}
+	log.WithFields(logrus.Fields{"version": version, "mode": mode, "listen": cfg.ListenAddr}).Info("jtbot starting")
+	log.WithFields(fields(cfg.Redacted())).Debug("settings")
+	if cfg.JiraWebhookSecret == "" {
+		log.Warn("JIRA_WEBHOOK_SECRET is not set: every request to /webhook/jira/ will get 401")
+	}
+
+	store, err := storage.Open(cfg.DBPath, storage.Options{LockTimeout: 3 * time.Second})
+	if err != nil {
+		log.WithError(err).Error("cannot open the database")
+		return exitFail
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.WithError(err).Error("closing the database")
+		}
+	}()
+
+	jc, err := jira.New(cfg.JiraServer, cfg.JiraUser, cfg.JiraToken, &http.Client{Timeout: 30 * time.Second})
+	if err != nil {
+		log.WithError(err).Error("cannot build the Jira client")
+		return exitFail
+	}
+	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: log})
+	if err != nil {
+		log.WithError(err).Error("cannot build the Telegram bot")
+		return exitFail
+	}
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		log.WithError(err).Error("cannot listen")
+		return exitFail
+	}
+	srv := newServer(cfg, store, b, log)
+	return serve(ctx, srv, ln, b, log, ready)
+}
+
+// serve runs the HTTP server and the bot as one group: when either stops,
+// or ctx ends, both stop.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, log *logrus.Logger, ready func(string)) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	log.WithField("addr", ln.Addr().String()).Info("listening")
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	botDone := make(chan error, 1)
+	go func() { botDone <- b.Run(ctx) }()
+
+	code := exitOK
+	select {
+	case <-ctx.Done():
+	case err := <-httpDone:
+		log.WithError(err).Error("HTTP server stopped")
+		code = exitFail
+	case err := <-botDone:
+		if err != nil {
+			log.WithError(err).Error("bot stopped")
+			code = exitFail
+		}
+		botDone <- nil
+	}
+	log.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
+	defer done()
+	// Stop accepting first: whatever was acknowledged is already on disk.
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.WithError(err).Warn("HTTP shutdown")
+	}
+	cancel()
+	select {
+	case <-botDone:
+	case <-shutdownCtx.Done():
+		log.Warn("bot did not stop in time")
+	}
+	return code
+}
+
+func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, log *logrus.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("/webhook/telegram/", b.WebhookHandler())
+	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, store, log.WithField("component", "jira")))
+	mux.HandleFunc("/healthz", healthz(store, b))
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          nil,
+	}
+}
+
+func healthz(store *storage.Store, b *bot.Bot) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		if _, err := store.Schema(); err != nil {
+			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if err := b.Healthy(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+func fields(m map[string]string) logrus.Fields {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	f := logrus.Fields{}
+	for _, k := range keys {
+		f[strings.ToLower(k)] = m[k]
+	}
+	return f
+}
