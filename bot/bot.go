@@ -87,6 +87,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.connect(ctx); err != nil {
 		return err
 	}
+	if err := b.registerCommands(); err != nil {
+		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Warn("cannot set the command menu")
+	}
 	started := make(chan struct{})
 	go func() {
 		close(started)

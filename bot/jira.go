@@ -16,6 +16,17 @@ import (
 // maxMessage is Telegram's limit on a message's text.
 const maxMessage = 4096
 
+// handleJiraEvents handles a batch of Jira events: one event, or a burst
+// for one issue. For now each event gets its own message.
+func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error {
+	for _, it := range batch {
+		if err := b.handleJira(ctx, it.Payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // handleJira turns one queued Jira event into Telegram messages.
 func (b *Bot) handleJira(ctx context.Context, payload []byte) error {
 	ev, err := jira.ParseEvent(payload)

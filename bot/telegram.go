@@ -14,6 +14,17 @@ import (
 	tele "gopkg.in/telebot.v3"
 )
 
+// handleUpdates handles a batch of updates. For now each is handled on its
+// own; albums (one group) are handled together.
+func (b *Bot) handleUpdates(ctx context.Context, batch []storage.Item) error {
+	for _, it := range batch {
+		if err := b.handleUpdate(ctx, it.Payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // handleUpdate turns one queued Telegram update into Jira actions.
 func (b *Bot) handleUpdate(ctx context.Context, payload []byte) error {
 	var u tele.Update
@@ -29,6 +40,8 @@ func (b *Bot) handleUpdate(ctx context.Context, payload []byte) error {
 		return b.onMessage(ctx, u.Message)
 	case u.EditedMessage != nil:
 		return b.onEdit(ctx, u.EditedMessage)
+	case u.Callback != nil:
+		return b.onCallback(ctx, u.Callback)
 	}
 	return nil
 }
@@ -65,6 +78,9 @@ func (b *Bot) onPost(ctx context.Context, m *tele.Message) error {
 func (b *Bot) onMessage(ctx context.Context, m *tele.Message) error {
 	if m.AutomaticForward {
 		return b.onAutomaticForward(m)
+	}
+	if cmd, args, ok := parseCommand(m, b.Username()); ok {
+		return b.onCommand(ctx, m, cmd, args)
 	}
 	if m.ReplyTo != nil {
 		return b.onReply(ctx, m)

@@ -54,20 +54,29 @@ func (b *Bot) drain(ctx context.Context) time.Duration {
 		b.log.WithError(err).Error("cannot read the queue")
 		return 5 * time.Second
 	}
+	groups := groupItems(items)
 	blocked := make(map[string]bool)
+	done := make(map[uint64]bool)
 	for _, it := range items {
 		if ctx.Err() != nil {
 			return next
 		}
-		if it.Key != "" && blocked[it.Key] {
+		if done[it.ID] || (it.Key != "" && blocked[it.Key]) {
 			continue
 		}
-		if wait := it.NotBefore.Sub(b.now()); wait > 0 {
+		batch := []storage.Item{it}
+		if it.Group != "" {
+			batch = groups[it.Group]
+		}
+		if wait := b.waitFor(batch); wait > 0 {
 			blocked[it.Key] = true
 			next = min(next, wait)
 			continue
 		}
-		if retryIn, ok := b.handle(ctx, it); !ok {
+		for _, g := range batch {
+			done[g.ID] = true
+		}
+		if retryIn, ok := b.handle(ctx, batch); !ok {
 			blocked[it.Key] = true
 			next = min(next, retryIn)
 		}
@@ -78,28 +87,67 @@ func (b *Bot) drain(ctx context.Context) time.Duration {
 	return next
 }
 
-// handle processes one item and records the outcome. ok is false when the
-// item stays queued; retryIn says when to look again.
-func (b *Bot) handle(ctx context.Context, it storage.Item) (retryIn time.Duration, ok bool) {
-	log := b.log.WithFields(logrus.Fields{"item": it.ID, "source": it.Source, "attempt": it.Attempts + 1})
-	err := b.process(ctx, it)
-	if err == nil {
-		if err := b.store.Done(it.ID); err != nil {
-			log.WithError(err).Error("cannot remove a handled item")
+// groupItems collects the items of each group, in queue order.
+func groupItems(items []storage.Item) map[string][]storage.Item {
+	groups := make(map[string][]storage.Item)
+	for _, it := range items {
+		if it.Group != "" {
+			groups[it.Group] = append(groups[it.Group], it)
 		}
+	}
+	return groups
+}
+
+// waitFor says how long a batch must still wait: for its retry time, and
+// for a group, until no new member has arrived for the group's quiet period.
+func (b *Bot) waitFor(batch []storage.Item) time.Duration {
+	now := b.now()
+	var wait time.Duration
+	var last time.Time
+	for _, it := range batch {
+		wait = max(wait, it.NotBefore.Sub(now))
+		if it.Received.After(last) {
+			last = it.Received
+		}
+	}
+	if batch[0].Group != "" {
+		wait = max(wait, last.Add(b.quiet(batch[0])).Sub(now))
+	}
+	return wait
+}
+
+// quiet is how long a group waits for more members.
+func (b *Bot) quiet(it storage.Item) time.Duration {
+	if it.Source == "jira" {
+		return b.cfg.CoalesceWindow
+	}
+	return albumQuiet
+}
+
+// albumQuiet is how long an album waits for more of its photos: Telegram
+// sends them as separate updates within a second or so.
+const albumQuiet = 2 * time.Second
+
+// handle processes a batch (one item, or a whole group) and records the
+// outcome for all of it. ok is false when the batch stays queued; retryIn
+// says when to look again.
+func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Duration, ok bool) {
+	first := batch[0]
+	log := b.log.WithFields(logrus.Fields{"item": first.ID, "items": len(batch), "source": first.Source, "attempt": first.Attempts + 1})
+	err := b.process(ctx, batch)
+	if err == nil {
+		b.finish(log, batch, func(id uint64) error { return b.store.Done(id) })
 		return 0, true
 	}
 	if ctx.Err() != nil {
-		// Shutting down: the item stays as it was and runs again after restart.
+		// Shutting down: the items stay as they were and run again after restart.
 		return 0, false
 	}
 	err = redactErr(err, b.cfg.TelegramToken)
-	retry, after := decide(err, it.Attempts)
+	retry, after := decide(err, first.Attempts)
 	if !retry {
 		log.WithError(err).Warn("giving up: moved to dead letters")
-		if err := b.store.Bury(it.ID, err.Error()); err != nil {
-			log.WithError(err).Error("cannot move an item to the dead letters")
-		}
+		b.finish(log, batch, func(id uint64) error { return b.store.Bury(id, err.Error()) })
 		return 0, true
 	}
 	entry := log.WithError(err).WithField("retry_in", after.Round(time.Second).String())
@@ -108,20 +156,28 @@ func (b *Bot) handle(ctx context.Context, it storage.Item) (retryIn time.Duratio
 	} else {
 		entry.Warn("will retry")
 	}
-	if err := b.store.Retry(it.ID, b.now().Add(after), err.Error()); err != nil {
-		log.WithError(err).Error("cannot reschedule an item")
-	}
+	b.finish(log, batch, func(id uint64) error { return b.store.Retry(id, b.now().Add(after), err.Error()) })
 	return after, false
 }
 
-func (b *Bot) process(ctx context.Context, it storage.Item) error {
-	switch it.Source {
-	case "telegram":
-		return b.handleUpdate(ctx, it.Payload)
-	case "jira":
-		return b.handleJira(ctx, it.Payload)
+func (b *Bot) finish(log logrus.FieldLogger, batch []storage.Item, record func(uint64) error) {
+	for _, it := range batch {
+		if err := record(it.ID); err != nil {
+			log.WithError(err).WithField("item", it.ID).Error("cannot record an item's outcome")
+		}
 	}
-	return permanent(errors.New("unknown item source " + strconv.Quote(it.Source)))
+}
+
+// process hands a batch to its source's handler. Batches of more than one
+// item are always one group of one source.
+func (b *Bot) process(ctx context.Context, batch []storage.Item) error {
+	switch batch[0].Source {
+	case "telegram":
+		return b.handleUpdates(ctx, batch)
+	case "jira":
+		return b.handleJiraEvents(ctx, batch)
+	}
+	return permanent(errors.New("unknown item source " + strconv.Quote(batch[0].Source)))
 }
 
 // permanentError marks a failure that no retry can fix.

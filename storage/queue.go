@@ -17,7 +17,10 @@ type Item struct {
 	Source string `json:"src"` // "telegram" or "jira"
 	// Key orders work: items with the same key are handled one after another,
 	// in the order they arrived (a chat, or an issue).
-	Key       string    `json:"key,omitempty"`
+	Key string `json:"key,omitempty"`
+	// Group joins items handled together once the group has been quiet for
+	// a while: the photos of one album, or a burst of events for one issue.
+	Group     string    `json:"group,omitempty"`
 	Payload   []byte    `json:"payload"`
 	Received  time.Time `json:"received"`
 	Attempts  int       `json:"attempts,omitempty"`

@@ -1,0 +1,184 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jtbot/jtbot/bot/telegramtest"
+	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/jira/jiratest"
+	"github.com/jtbot/jtbot/storage"
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+)
+
+// The harness runs a real Bot (poll mode) against the fake Telegram and the
+// fake Jira, with a real store in a temp dir. Jira's webhooks reach the
+// real /webhook/jira/ handler, signed.
+const (
+	testToken      = "123456:harness-token"
+	testJiraSecret = "harness-jira-secret"
+	testChannelID  = int64(-1001000000001)
+	testGroupID    = int64(-1001000000002)
+	waitTime       = 10 * time.Second
+)
+
+var (
+	testChannel = telegramtest.Chat{ID: testChannelID, Type: "channel", Title: "Ops news", Username: "opsnews"}
+	testGroup   = telegramtest.Chat{ID: testGroupID, Type: "supergroup", Title: "Ops chat"}
+	testAlice   = telegramtest.User{ID: 501, FirstName: "Alice", LastName: "Liddell", Username: "alice"}
+	testJane    = jiratest.User{AccountID: "acc-jane", Name: "jane", DisplayName: "Jane Jira"}
+)
+
+type harness struct {
+	t     *testing.T
+	tg    *telegramtest.Server
+	jira  *jiratest.Server
+	store *storage.Store
+	cfg   *config.Config
+	bot   *Bot
+	hooks *httptest.Server
+	logs  *test.Hook
+}
+
+// newHarness starts everything. env adds or overrides settings (NAME=value);
+// by default the channel maps to OPS, everyone is allowed and coalescing is off.
+func newHarness(t *testing.T, env ...string) *harness {
+	t.Helper()
+	h := &harness{t: t}
+	h.tg = telegramtest.NewServer(testToken)
+	t.Cleanup(h.tg.Close)
+	h.tg.AddChat(testChannel)
+	h.tg.AddChat(testGroup)
+	h.jira = jiratest.NewServer(jiratest.Options{User: "bot@example.com", Token: "jira-api-token"})
+	t.Cleanup(h.jira.Close)
+	h.jira.AddProject("OPS", "Operations")
+	h.jira.AddUser(testJane)
+
+	base := []string{
+		"TELEGRAM_HOOK_TOKEN=" + testToken,
+		"TELEGRAM_API_URL=" + h.tg.URL,
+		"JIRA_SERVER=" + h.jira.URL,
+		"JIRA_USER=bot@example.com",
+		"JIRA_TOKEN=jira-api-token",
+		"JIRA_WEBHOOK_SECRET=" + testJiraSecret,
+		"CHAT_PROJECTS=" + strconv.FormatInt(testChannelID, 10) + ":OPS",
+		"ALLOWED_USERS=*",
+		"COALESCE_WINDOW=0",
+		"DB_PATH=" + filepath.Join(t.TempDir(), "jtbot.db"),
+	}
+	cfg, err := config.Load(append(base, env...), true)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	h.cfg = cfg
+	h.store, err = storage.Open(cfg.DBPath, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jc, err := jira.New(cfg.JiraServer, cfg.JiraUser, cfg.JiraToken, &http.Client{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, hook := test.NewNullLogger()
+	log.SetLevel(logrus.DebugLevel)
+	h.logs = hook
+	h.bot, err = New(Options{Config: cfg, Store: h.store, Jira: jc, Log: log, HTTPClient: &http.Client{Timeout: 40 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/webhook/telegram/", h.bot.WebhookHandler())
+	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, h.store, log))
+	h.hooks = httptest.NewServer(mux)
+	t.Cleanup(h.hooks.Close)
+	h.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: h.hooks.URL + "/webhook/jira/", Events: jira.Events, Secret: testJiraSecret})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.bot.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("bot did not stop")
+		}
+		h.store.Close()
+	})
+	if !h.tg.WaitFor(waitTime, func() bool { return h.bot.Healthy() == nil }) {
+		t.Fatal("bot never became healthy")
+	}
+	return h
+}
+
+// postJira sends a webhook body to /webhook/jira/ signed, as Jira would.
+func (h *harness) postJira(body []byte) int {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.hooks.URL+"/webhook/jira/", bytes.NewReader(body))
+	req.Header.Set("X-Hub-Signature", jiratest.Signature(testJiraSecret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitSent waits for a sent message that matches.
+func (h *harness) waitSent(match func(telegramtest.SentMessage) bool) telegramtest.SentMessage {
+	h.t.Helper()
+	var found telegramtest.SentMessage
+	if !h.tg.WaitFor(waitTime, func() bool {
+		for _, m := range h.tg.Sent() {
+			if match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	}) {
+		h.t.Fatalf("no matching message; sent: %+v\nlogs:\n%s", h.tg.Sent(), h.logText())
+	}
+	return found
+}
+
+// waitIdle waits until the queue is empty.
+func (h *harness) waitIdle() {
+	h.t.Helper()
+	deadline := time.Now().Add(waitTime)
+	for time.Now().Before(deadline) {
+		if q, _ := h.store.Depth(); q == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("queue never drained\nlogs:\n%s", h.logText())
+}
+
+func (h *harness) logText() string {
+	var buf bytes.Buffer
+	for _, e := range h.logs.AllEntries() {
+		line, _ := e.String()
+		buf.WriteString(line)
+	}
+	return buf.String()
+}
+
+// messageID reads the message_id of an update built by the fake.
+func messageID(u map[string]any) int {
+	for _, kind := range []string{"message", "channel_post", "edited_message", "edited_channel_post"} {
+		if m, ok := u[kind].(map[string]any); ok {
+			return m["message_id"].(int)
+		}
+	}
+	return 0
+}
