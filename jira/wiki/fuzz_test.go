@@ -1,8 +1,6 @@
 package wiki
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	tele "gopkg.in/telebot.v3"
@@ -54,7 +52,6 @@ func FuzzToTelegramHTML(f *testing.F) {
 	f.Add("||h||\n|[a|b|c]|\n# one\n** two\n----")
 	f.Add("*a _b* c_ \\*x\\\\ {color:red}r{color} !i.png|t!")
 	f.Fuzz(func(t *testing.T, src string) {
-		os.WriteFile(fmt.Sprintf("/tmp/fzlast.%d", os.Getpid()), []byte(src), 0o644)
 		out := ToTelegramHTML(src, func(id string) string { return id + "<&>" })
 		if err := validateHTML(out); err != nil {
 			t.Fatalf("ToTelegramHTML(%q) = %q: %v", src, out, err)
