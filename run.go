@@ -15,6 +15,7 @@ import (
 	"github.com/jtbot/jtbot/bot"
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/metrics"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/sirupsen/logrus"
 )
@@ -43,8 +44,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return exitOK
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "jtbot: unknown command %q\n", fs.Arg(0))
-		return exitConfig
+		return runCommand(ctx, fs.Arg(0), fs.Args()[1:], environ, stdout, stderr)
 	}
 	cfg, err := config.Load(environ, *poll)
 	if err != nil {
@@ -53,6 +53,22 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 	}
 	log := newLogger(cfg, stderr)
 	return daemon(ctx, cfg, log, nil)
+}
+
+// runCommand runs one of the operator's commands.
+func runCommand(ctx context.Context, name string, args, environ []string, stdout, stderr io.Writer) int {
+	switch name {
+	case "backup":
+		return cmdBackup(args, environ, stdout, stderr)
+	case "queue":
+		return cmdQueue(args, environ, stdout, stderr)
+	case "doctor":
+		return cmdDoctor(ctx, args, environ, stdout, stderr)
+	case "webhooks":
+		return cmdWebhooks(ctx, args, environ, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "jtbot: unknown command %q (commands: backup, doctor, queue, webhooks)\n", name)
+	return exitConfig
 }
 
 func newLogger(cfg *config.Config, out io.Writer) *logrus.Logger {
@@ -92,12 +108,23 @@ func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready f
 		}
 	}()
 
-	jc, err := jira.New(cfg.JiraServer, cfg.JiraUser, cfg.JiraToken, &http.Client{Timeout: 30 * time.Second})
+	stopControl, err := serveControl(ctx, store, log)
+	if err != nil {
+		log.WithError(err).Error("cannot serve the control socket")
+		return exitFail
+	}
+	defer stopControl()
+
+	stats := metrics.New(store)
+	jc, err := jira.New(cfg.JiraServer, cfg.JiraUser, cfg.JiraToken,
+		&http.Client{Timeout: 30 * time.Second, Transport: stats.Transport("jira", nil)})
 	if err != nil {
 		log.WithError(err).Error("cannot build the Jira client")
 		return exitFail
 	}
-	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: log})
+	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: log, Metrics: stats,
+		// Longer than the 30 s long poll.
+		HTTPClient: &http.Client{Timeout: 60 * time.Second, Transport: stats.Transport("telegram", nil)}})
 	if err != nil {
 		log.WithError(err).Error("cannot build the Telegram bot")
 		return exitFail
@@ -108,7 +135,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready f
 		log.WithError(err).Error("cannot listen")
 		return exitFail
 	}
-	srv := newServer(cfg, store, b, log)
+	srv := newServer(cfg, store, b, stats, log)
 	return serve(ctx, srv, ln, b, log, ready)
 }
 
@@ -157,11 +184,12 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, l
 	return code
 }
 
-func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, log *logrus.Logger) *http.Server {
+func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, stats *metrics.Metrics, log *logrus.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/webhook/telegram/", b.WebhookHandler())
-	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, store, log.WithField("component", "jira")))
+	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, log.WithField("component", "jira")))
 	mux.HandleFunc("/healthz", healthz(store, b))
+	mux.Handle("GET /metrics", stats.Handler())
 	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/metrics"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/sirupsen/logrus"
 	tele "gopkg.in/telebot.v3"
@@ -30,6 +31,8 @@ type Options struct {
 	Log    logrus.FieldLogger
 	// HTTPClient talks to the Bot API; its timeout must exceed the 30 s long poll.
 	HTTPClient *http.Client
+	// Metrics records what happens; nil records nothing.
+	Metrics *metrics.Metrics
 	// Now replaces the clock in tests.
 	Now func() time.Time
 }
@@ -42,6 +45,7 @@ type Bot struct {
 	log   logrus.FieldLogger
 	tg    *tele.Bot
 	now   func() time.Time
+	stats *metrics.Metrics
 
 	running atomic.Bool // the Telegram side is up (getMe done, updates flowing)
 	jiraMe  atomic.Pointer[jira.User]
@@ -55,7 +59,7 @@ func New(o Options) (*Bot, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	b := &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, log: o.Log.WithField("component", "bot"), now: o.Now}
+	b := &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, log: o.Log.WithField("component", "bot"), now: o.Now, stats: o.Metrics}
 	tg, err := tele.NewBot(tele.Settings{
 		URL:     o.Config.TelegramAPIURL,
 		Token:   o.Config.TelegramToken,

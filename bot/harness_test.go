@@ -97,7 +97,7 @@ func newHarness(t *testing.T, env ...string) *harness {
 
 	mux := http.NewServeMux()
 	mux.Handle("/webhook/telegram/", h.bot.WebhookHandler())
-	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, h.store, log))
+	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, h.store, nil, log))
 	h.hooks = httptest.NewServer(mux)
 	t.Cleanup(h.hooks.Close)
 	h.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: h.hooks.URL + "/webhook/jira/", Events: jira.Events, Secret: testJiraSecret})

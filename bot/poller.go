@@ -143,7 +143,10 @@ func (b *Bot) queueUpdate(raw []byte) (int, error) {
 		return 0, errNoUpdateID
 	}
 	it := storage.Item{Source: "telegram", Key: head.orderKey(), Payload: raw}
-	_, _, err := b.store.Enqueue(it, "tg:"+strconv.Itoa(head.UpdateID), 24*time.Hour)
+	_, dup, err := b.store.Enqueue(it, "tg:"+strconv.Itoa(head.UpdateID), 24*time.Hour)
+	if err == nil && !dup {
+		b.stats.Received("telegram", head.kind())
+	}
 	return head.UpdateID, err
 }
 
@@ -165,6 +168,23 @@ type chatOnly struct {
 	Chat struct {
 		ID int64 `json:"id"`
 	} `json:"chat"`
+}
+
+// kind names the update's type for metrics.
+func (h *updateHead) kind() string {
+	switch {
+	case h.Message != nil:
+		return "message"
+	case h.EditedMessage != nil:
+		return "edited_message"
+	case h.ChannelPost != nil:
+		return "channel_post"
+	case h.EditedChannelPost != nil:
+		return "edited_channel_post"
+	case h.CallbackQuery != nil:
+		return "callback_query"
+	}
+	return "other"
 }
 
 // orderKey keeps one chat's updates in order: a reply must not overtake

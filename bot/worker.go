@@ -137,6 +137,9 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	err := b.process(ctx, batch)
 	if err == nil {
 		b.finish(log, batch, func(id uint64) error { return b.store.Done(id) })
+		for _, it := range batch {
+			b.stats.Delivered(it.Source, it.Received)
+		}
 		return 0, true
 	}
 	if ctx.Err() != nil {
@@ -145,6 +148,7 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	}
 	err = redactErr(err, b.cfg.TelegramToken)
 	retry, after := decide(err, first.Attempts)
+	b.stats.Failed(first.Source, reasonOf(err), retry)
 	if !retry {
 		log.WithError(err).Warn("giving up: moved to dead letters")
 		b.finish(log, batch, func(id uint64) error { return b.store.Bury(id, err.Error()) })
@@ -218,6 +222,38 @@ func decide(err error, attempts int) (bool, time.Duration) {
 		return false, 0
 	}
 	return decideTelegram(err, backoff)
+}
+
+// reasonOf classifies a failure for metrics, with bounded label values.
+func reasonOf(err error) string {
+	var je *jira.Error
+	if errors.As(err, &je) {
+		switch {
+		case je.Status == 0:
+			return "jira_unreachable"
+		case je.Status == http.StatusTooManyRequests:
+			return "jira_429"
+		case je.Status >= 500:
+			return "jira_5xx"
+		}
+		return "jira_4xx"
+	}
+	var flood tele.FloodError
+	if errors.As(err, &flood) {
+		return "telegram_429"
+	}
+	var pe permanentError
+	if errors.As(err, &pe) {
+		return "permanent"
+	}
+	if m := telegramCode.FindStringSubmatch(err.Error()); m != nil {
+		return "telegram_" + m[1][:1] + "xx"
+	}
+	var te *tele.Error
+	if errors.As(err, &te) {
+		return "telegram_" + strconv.Itoa(te.Code/100) + "xx"
+	}
+	return "other"
 }
 
 func isConfigProblem(err error) bool {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jtbot/jtbot/metrics"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/sirupsen/logrus"
 )
@@ -32,14 +33,15 @@ var _ Queue = (*storage.Store)(nil)
 // WebhookHandler serves POST /webhook/jira/: method, size, authentication,
 // JSON, then a durable enqueue before the 200. It never answers 5xx for a
 // bad request, because Jira retries 5xx.
-func WebhookHandler(secret string, q Queue, log logrus.FieldLogger) http.Handler {
-	return &webhook{secret: []byte(secret), queue: q, log: log}
+func WebhookHandler(secret string, q Queue, m *metrics.Metrics, log logrus.FieldLogger) http.Handler {
+	return &webhook{secret: []byte(secret), queue: q, metrics: m, log: log}
 }
 
 type webhook struct {
-	secret []byte
-	queue  Queue
-	log    logrus.FieldLogger
+	secret  []byte
+	queue   Queue
+	metrics *metrics.Metrics
+	log     logrus.FieldLogger
 }
 
 func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +93,7 @@ func (h *webhook) enqueue(r *http.Request, ev *Event, body []byte) (int, string)
 	if dup {
 		return http.StatusOK, "duplicate delivery ignored"
 	}
+	h.metrics.Received("jira", ev.WebhookEvent)
 	h.log.WithField("event", ev.WebhookEvent).Debug("jira webhook queued")
 	return http.StatusOK, "ok"
 }

@@ -80,7 +80,7 @@ func TestWebhookStatusCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newStore(t)
-			h := WebhookHandler(testSecret, store, logrus.New())
+			h := WebhookHandler(testSecret, store, nil, logrus.New())
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(tt.req.method, tt.req.target, bytes.NewReader(tt.req.body))
 			for k, v := range tt.req.header {
@@ -102,7 +102,7 @@ func TestWebhookStatusCodes(t *testing.T) {
 
 func TestWebhookWithoutSecretRefusesAll(t *testing.T) {
 	store := newStore(t)
-	h := WebhookHandler("", store, logrus.New())
+	h := WebhookHandler("", store, nil, logrus.New())
 	body := fixture(t, "cloud-comment-created.json")
 	for _, target := range []string{"/webhook/jira/", "/webhook/jira/?secret="} {
 		rec := httptest.NewRecorder()
@@ -117,7 +117,7 @@ func TestWebhookWithoutSecretRefusesAll(t *testing.T) {
 
 func TestWebhookDeliveredOnce(t *testing.T) {
 	store := newStore(t)
-	h := WebhookHandler(testSecret, store, logrus.New())
+	h := WebhookHandler(testSecret, store, nil, logrus.New())
 	body := fixture(t, "cloud-issue-updated-status-in-progress.json")
 	send := func(id string) int {
 		rec := httptest.NewRecorder()
@@ -153,7 +153,7 @@ func TestEveryFixtureIsAccepted(t *testing.T) {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			store := newStore(t)
-			h := WebhookHandler(testSecret, store, logrus.New())
+			h := WebhookHandler(testSecret, store, nil, logrus.New())
 			body := fixture(t, name)
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest("POST", "/webhook/jira/", bytes.NewReader(body))
@@ -193,7 +193,7 @@ func TestWebhookLogsNoSecret(t *testing.T) {
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.TraceLevel)
 	store := newStore(t)
-	h := WebhookHandler(testSecret, store, log)
+	h := WebhookHandler(testSecret, store, nil, log)
 	body := fixture(t, "cloud-comment-created.json")
 	for _, target := range []string{"/webhook/jira/?secret=" + testSecret, "/webhook/jira/?secret=wrong"} {
 		req := httptest.NewRequest("POST", target, bytes.NewReader(body))

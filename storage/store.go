@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -137,4 +138,16 @@ func msgKey(chatID int64, messageID int) []byte {
 	binary.BigEndian.PutUint64(b, uint64(chatID))
 	binary.BigEndian.PutUint64(b[8:], uint64(int64(messageID)))
 	return b
+}
+
+// Backup writes a consistent copy of the whole database to w while others
+// keep reading and writing.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }

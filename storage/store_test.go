@@ -249,3 +249,51 @@ func TestLinksSurviveRestart(t *testing.T) {
 		t.Errorf("unknown root err = %v", err)
 	}
 }
+
+func TestBackupWhileWriting(t *testing.T) {
+	s, _ := openTemp(t)
+	for i := 0; i < 100; i++ {
+		if err := s.LinkMessage(-100, i, Link{Issue: fmt.Sprintf("OPS-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 100; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := s.LinkMessage(-100, i, Link{Issue: fmt.Sprintf("OPS-%d", i)}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	path := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Backup(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	close(stop)
+	wg.Wait()
+
+	copy, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("backup does not open: %v", err)
+	}
+	defer copy.Close()
+	for i := 0; i < 100; i++ {
+		if l, err := copy.MessageLink(-100, i); err != nil || l.Issue != fmt.Sprintf("OPS-%d", i) {
+			t.Fatalf("backup lacks committed link %d: %+v %v", i, l, err)
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/storage"
+)
+
+// doctor runs checks, one line each: ✓, or ✗ with what to do.
+type doctor struct {
+	out    io.Writer
+	failed int
+}
+
+func (d *doctor) ok(format string, args ...any) {
+	fmt.Fprintf(d.out, "✓ "+format+"\n", args...)
+}
+
+func (d *doctor) bad(fix string, format string, args ...any) {
+	d.failed++
+	fmt.Fprintf(d.out, "✗ "+format+"\n    fix: %s\n", append(args, fix)...)
+}
+
+func cmdDoctor(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	poll := fs.Bool("poll", false, "check the settings for -poll mode")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	d := &doctor{out: stdout}
+	cfg, err := config.Load(environ, *poll)
+	if err != nil {
+		var problems config.Problems
+		errors.As(err, &problems)
+		for _, p := range problems {
+			d.bad("set it in the environment file (see README: Settings)", "setting %s", p)
+		}
+		return d.finish()
+	}
+	d.ok("settings valid (%d chat mappings, mode %s)", len(cfg.ChatProjects), map[bool]string{true: "poll", false: "webhook"}[cfg.Poll])
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	d.checkTelegram(cfg)
+	d.checkJira(ctx, cfg)
+	d.checkDatabase(cfg)
+	return d.finish()
+}
+
+func (d *doctor) finish() int {
+	if d.failed > 0 {
+		fmt.Fprintf(d.out, "\n%d check(s) failed\n", d.failed)
+		return exitFail
+	}
+	fmt.Fprintln(d.out, "\nall checks passed")
+	return exitOK
+}
+
+func (d *doctor) checkTelegram(cfg *config.Config) {
+	tg, err := newTelegramAdmin(cfg)
+	if err != nil {
+		d.bad("check TELEGRAM_API_URL", "Telegram client: %v", err)
+		return
+	}
+	me, err := tg.me()
+	if err != nil {
+		d.bad("copy the token from @BotFather into TELEGRAM_HOOK_TOKEN; check that "+cfg.TelegramAPIURL+" is reachable",
+			"Telegram token (getMe): %v", err)
+		return
+	}
+	d.ok("Telegram token works: @%s", me.Username)
+	d.checkWebhook(cfg, tg)
+	d.checkChats(cfg, tg, me.ID)
+}
+
+func (d *doctor) checkWebhook(cfg *config.Config, tg *telegramAdmin) {
+	info, err := tg.webhookInfo()
+	switch {
+	case err != nil:
+		d.bad("retry; check the network", "Telegram webhook (getWebhookInfo): %v", err)
+	case cfg.Poll && info.URL != "":
+		d.ok("poll mode: a webhook is set (%s); jtbot -poll deletes it at start", info.URL)
+	case cfg.Poll:
+		d.ok("poll mode: no webhook set")
+	case info.URL != cfg.TelegramWebhookURL:
+		d.bad("start jtbot (it registers the webhook) or run: jtbot webhooks -service telegram -base-url https://your-host",
+			"Telegram webhook is %q, expected %q", info.URL, cfg.TelegramWebhookURL)
+	case info.LastErrorMessage != "" && time.Since(time.Unix(info.LastErrorDate, 0)) < 24*time.Hour:
+		d.bad("Telegram cannot deliver: check that the URL is public HTTPS (ports 443, 80, 88 or 8443) with a valid certificate, that the proxy forwards /webhook/telegram/ to LISTEN_ADDR, and jtbot's log",
+			"Telegram webhook last error (%s ago): %s; %d updates pending", time.Since(time.Unix(info.LastErrorDate, 0)).Round(time.Second), info.LastErrorMessage, info.PendingUpdateCount)
+	default:
+		d.ok("Telegram webhook set to %s (%d updates pending)", info.URL, info.PendingUpdateCount)
+	}
+}
+
+// checkChats checks that the bot can post in each mapped chat.
+func (d *doctor) checkChats(cfg *config.Config, tg *telegramAdmin, botID int64) {
+	for _, chatID := range sortedChats(cfg.ChatProjects) {
+		status, err := tg.memberStatus(chatID, botID)
+		switch {
+		case err != nil:
+			d.bad("add the bot to the chat (channels: as an administrator) and check the ID in CHAT_PROJECTS",
+				"chat %d: %v", chatID, err)
+		case status == "administrator" || status == "creator":
+			d.ok("chat %d: the bot is an administrator", chatID)
+		default:
+			chat, _ := tg.chat(chatID)
+			if chat.Type == "channel" {
+				d.bad("make the bot an administrator of the channel (it must post)", "chat %d: the bot is %q in the channel", chatID, status)
+			} else {
+				d.ok("chat %d: the bot is a %s of the %s (with privacy mode on it only sees commands and replies to itself: /setprivacy → Disable in @BotFather)", chatID, status, chat.Type)
+			}
+		}
+	}
+}
+
+func sortedChats(m map[int64]string) []int64 {
+	var ids []int64
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+func (d *doctor) checkJira(ctx context.Context, cfg *config.Config) {
+	jc, err := jira.New(cfg.JiraServer, cfg.JiraUser, cfg.JiraToken, &http.Client{Timeout: 15 * time.Second})
+	if err != nil {
+		d.bad("check JIRA_SERVER", "Jira client: %v", err)
+		return
+	}
+	me, err := jc.Myself(ctx)
+	if err != nil {
+		d.bad(jiraFix(err, cfg), "Jira credentials (myself): %v", err)
+		return
+	}
+	d.ok("Jira reachable at %s, logged in as %s", cfg.JiraServer, me.Display())
+	for _, project := range projectsOf(cfg) {
+		d.checkProject(ctx, cfg, jc, project)
+	}
+}
+
+func (d *doctor) checkProject(ctx context.Context, cfg *config.Config, jc *jira.Client, project string) {
+	types, err := jc.CreatableTypes(ctx, project)
+	if err != nil {
+		d.bad("check the key in CHAT_PROJECTS/JIRA_PROJECT and that jtbot's Jira account has Browse and Create issues in it",
+			"project %s: %v", project, err)
+		return
+	}
+	want := []string{cfg.JiraIssueType}
+	for _, t := range cfg.HashtagTypes {
+		want = append(want, t)
+	}
+	var missing []string
+	for _, w := range want {
+		if !containsFold(types, w) {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		d.bad(fmt.Sprintf("set JIRA_ISSUE_TYPE/HASHTAG_TYPES to types of %s: %s", project, strings.Join(types, ", ")),
+			"project %s: cannot create issue type(s) %s", project, strings.Join(missing, ", "))
+		return
+	}
+	d.ok("project %s visible; can create %s", project, strings.Join(want, ", "))
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func projectsOf(cfg *config.Config) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range cfg.ChatProjects {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if cfg.JiraProject != "" && !seen[cfg.JiraProject] {
+		out = append(out, cfg.JiraProject)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func jiraFix(err error, cfg *config.Config) string {
+	var je *jira.Error
+	if errors.As(err, &je) {
+		switch je.Status {
+		case 0:
+			return "check that " + cfg.JiraServer + " is reachable from this host (DNS, proxy, firewall)"
+		case http.StatusUnauthorized, http.StatusForbidden:
+			if cfg.JiraUser == "" {
+				return "Data Center: JIRA_TOKEN must be a personal access token of an active user (JIRA_USER empty)"
+			}
+			return "Cloud: JIRA_USER is the account's e-mail and JIRA_TOKEN an API token from id.atlassian.com"
+		case http.StatusNotFound:
+			return "check JIRA_SERVER, including a context path such as /jira"
+		}
+	}
+	return "check JIRA_SERVER, JIRA_USER and JIRA_TOKEN"
+}
+
+func (d *doctor) checkDatabase(cfg *config.Config) {
+	if daemonRunning(cfg.DBPath) {
+		d.ok("database %s is in use by the running jtbot", cfg.DBPath)
+		return
+	}
+	if _, err := os.Stat(cfg.DBPath); errors.Is(err, os.ErrNotExist) {
+		if err := dirWritable(filepath.Dir(cfg.DBPath)); err != nil {
+			d.bad("create the directory or point DB_PATH elsewhere", "database %s does not exist and cannot be created: %v", cfg.DBPath, err)
+			return
+		}
+		d.ok("database %s does not exist yet; jtbot creates it at start", cfg.DBPath)
+		return
+	}
+	store, err := storage.Open(cfg.DBPath, storage.Options{LockTimeout: 2 * time.Second})
+	if err != nil {
+		d.bad("check DB_PATH and that its directory is writable by jtbot's user", "database: %v", err)
+		return
+	}
+	defer store.Close()
+	v, err := store.Schema()
+	if err != nil {
+		d.bad("restore a backup (jtbot backup)", "database %s: %v", cfg.DBPath, err)
+		return
+	}
+	queued, dead := store.Depth()
+	d.ok("database %s opens, schema %d, %d queued, %d dead letters", cfg.DBPath, v, queued, dead)
+}
+
+func dirWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".jtbot-doctor-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
