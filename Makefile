@@ -2,7 +2,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build run test demo lint bench fuzz clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: build run test demo lint install clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o jtbot .
@@ -22,6 +25,20 @@ demo: build
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+
+# Installs the binary and the unit; the environment file only when there is
+# none, so an upgrade never overwrites settings.
+install: build
+	install -D -m 0755 jtbot $(DESTDIR)$(PREFIX)/bin/jtbot
+	install -D -m 0644 systemd/jtbot.service $(DESTDIR)/etc/systemd/system/jtbot.service
+	install -d -m 0700 $(DESTDIR)/etc/jtbot
+	@if [ -e $(DESTDIR)/etc/jtbot/jtbot.env ]; then \
+		echo "kept $(DESTDIR)/etc/jtbot/jtbot.env"; \
+	else \
+		install -m 0600 systemd/jtbot.env.example $(DESTDIR)/etc/jtbot/jtbot.env; \
+		echo "wrote $(DESTDIR)/etc/jtbot/jtbot.env: edit it, then: systemctl enable --now jtbot"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then systemctl daemon-reload; fi
 
 clean:
 	rm -f jtbot

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -437,4 +438,48 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestSystemdNotifyAndWatchdog(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	t.Setenv("WATCHDOG_USEC", "50000")
+	t.Setenv("WATCHDOG_PID", "")
+
+	w := newWorld(t)
+	d := w.start(t, true)
+	got := readDatagrams(t, conn, "WATCHDOG=1")
+	if !strings.Contains(got, "READY=1") {
+		t.Errorf("no READY=1 before the watchdog: %q", got)
+	}
+	d.stop()
+	if got := readDatagrams(t, conn, "STOPPING=1"); !strings.Contains(got, "STOPPING=1") {
+		t.Errorf("no STOPPING=1: %q", got)
+	}
+}
+
+// readDatagrams reads until one contains want (or the deadline passes) and
+// returns everything read.
+func readDatagrams(t *testing.T, conn *net.UnixConn, want string) string {
+	t.Helper()
+	var all strings.Builder
+	buf := make([]byte, 512)
+	conn.SetReadDeadline(time.Now().Add(waitLong))
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("waiting for %q: %v (got %q)", want, err, all.String())
+		}
+		all.Write(buf[:n])
+		all.WriteString("\n")
+		if strings.Contains(string(buf[:n]), want) {
+			return all.String()
+		}
+	}
 }

@@ -136,12 +136,12 @@ func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready f
 		return exitFail
 	}
 	srv := newServer(cfg, store, b, stats, log)
-	return serve(ctx, srv, ln, b, log, ready)
+	return serve(ctx, srv, ln, b, store, log, ready)
 }
 
 // serve runs the HTTP server and the bot as one group: when either stops,
 // or ctx ends, both stop.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, log *logrus.Logger, ready func(string)) int {
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, store *storage.Store, log *logrus.Logger, ready func(string)) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -155,20 +155,35 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, l
 	botDone := make(chan error, 1)
 	go func() { botDone <- b.Run(ctx) }()
 
+	// Ready once the listener accepts: from here on nothing sent to jtbot is
+	// lost, even while Telegram or Jira are still out of reach.
+	sd := newNotifier()
+	if err := sd.send("READY=1\nSTATUS=serving"); err != nil {
+		log.WithError(err).Warn("sd_notify")
+	}
+	go sd.watchdog(ctx, func() error {
+		if _, err := store.Schema(); err != nil {
+			return err
+		}
+		return nil
+	})
+
 	code := exitOK
+	botStopped := false
 	select {
 	case <-ctx.Done():
 	case err := <-httpDone:
 		log.WithError(err).Error("HTTP server stopped")
 		code = exitFail
 	case err := <-botDone:
+		botStopped = true
 		if err != nil {
 			log.WithError(err).Error("bot stopped")
 			code = exitFail
 		}
-		botDone <- nil
 	}
 	log.Info("shutting down")
+	sd.send("STOPPING=1")
 	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
 	defer done()
 	// Stop accepting first: whatever was acknowledged is already on disk.
@@ -176,6 +191,9 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, l
 		log.WithError(err).Warn("HTTP shutdown")
 	}
 	cancel()
+	if botStopped {
+		return code
+	}
 	select {
 	case <-botDone:
 	case <-shutdownCtx.Done():
