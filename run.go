@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"runtime"
@@ -86,7 +87,8 @@ func newLogger(cfg *config.Config, out io.Writer) *logrus.Logger {
 
 // daemon serves until ctx ends. ready, when set, learns the listener's
 // address once it accepts connections.
-func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready func(addr string)) int {
+func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, ready func(addr string)) int {
+	log := logger.WithField("component", "main")
 	mode := "webhook"
 	if cfg.Poll {
 		mode = "poll"
@@ -122,7 +124,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready f
 		log.WithError(err).Error("cannot build the Jira client")
 		return exitFail
 	}
-	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: log, Metrics: stats,
+	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: logger, Metrics: stats,
 		// Longer than the 30 s long poll.
 		HTTPClient: &http.Client{Timeout: 60 * time.Second, Transport: stats.Transport("telegram", nil)}})
 	if err != nil {
@@ -135,13 +137,13 @@ func daemon(ctx context.Context, cfg *config.Config, log *logrus.Logger, ready f
 		log.WithError(err).Error("cannot listen")
 		return exitFail
 	}
-	srv := newServer(cfg, store, b, stats, log)
+	srv := newServer(cfg, store, b, stats, logger)
 	return serve(ctx, srv, ln, b, store, log, ready)
 }
 
 // serve runs the HTTP server and the bot as one group: when either stops,
 // or ctx ends, both stop.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, store *storage.Store, log *logrus.Logger, ready func(string)) int {
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, store *storage.Store, log logrus.FieldLogger, ready func(string)) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -215,7 +217,9 @@ func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, stats *metr
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          nil,
+		// net/http's own complaints (bad TLS handshakes, broken clients)
+		// go to our log, not to stderr.
+		ErrorLog: stdlog.New(log.WithField("component", "http").WriterLevel(logrus.DebugLevel), "", 0),
 	}
 }
 
