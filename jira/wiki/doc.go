@@ -21,12 +21,20 @@
 //     &#125; (a backslash-escaped brace is unescaped before phrases are
 //     matched, so "\{*}" would turn into a bold marker), "[ ] |" inside link
 //     text, and the dot of a line-leading "h1." or "bq.";
-//   - {{monospace}} is always written in its plain form; Jira has no usable
-//     brace form for it, so inline code glued to a letter may stay literal.
+//   - Jira has no usable brace form for {{monospace}}, so inline code glued
+//     to a letter or digit is written as plain text;
+//   - inside phrases, characters Jira rejects there (tabs, zero-width
+//     joiners, "²") are written as numeric entities;
+//   - emoticons Jira would draw as icons (":)", "(y)", also when a marker
+//     completes one, as a "*" between "(" and ")" does) are escaped.
 //
 // Jira → Telegram: ToTelegramHTML renders wiki markup into the HTML subset
 // Telegram accepts (b, i, u, s, code, pre, a href, blockquote). The output is
 // well formed for any input: tags are only ever opened and closed in pairs by
-// the renderer and every piece of text is escaped. Truncate shortens such
-// HTML to Telegram's length limit without breaking it.
+// the renderer and every piece of text is escaped. Phrases follow the same
+// Jira rules as above, so a round trip through both functions gives back the
+// text. HTML entities in wiki text are decoded as Jira's page would; the
+// common emoticons ((/), (x), (y), …) become emoji; code blocks are never put
+// inside a blockquote (the quote is closed around them). Truncate shortens
+// such HTML to Telegram's length limit without breaking it.
 package wiki

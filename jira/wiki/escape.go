@@ -1,6 +1,7 @@
 package wiki
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -30,19 +31,22 @@ func newSource(text string) *source {
 
 // Escape escapes plain text so Jira's wiki renderer shows it literally.
 func Escape(s string) string {
-	src := newSource(s)
-	var b strings.Builder
-	for i := range src.rs {
-		b.WriteString(src.escape(i, false))
-	}
-	return b.String()
+	w := &wikiWriter{src: newSource(s)}
+	w.text(0, len(w.src.rs))
+	return w.String()
 }
 
 // escape returns the wiki form of rune i. inLink is set inside the text of a
 // [text|url] link, where the link syntax characters need entities because
-// the link renderer runs before backslash escapes are resolved.
-func (s *source) escape(i int, inLink bool) string {
+// the link renderer runs before backslash escapes are resolved. inPhrase is
+// set inside *bold* and the like, whose content Jira only accepts when made
+// of letters, digits, separators, symbols, marks and punctuation; anything
+// else (a tab, a zero-width joiner in an emoji, "²") is written as an entity.
+func (s *source) escape(i int, inLink, inPhrase bool) string {
 	c := s.rs[i]
+	if inPhrase && c != '\n' && !phraseRune(c) {
+		return "&#" + strconv.Itoa(int(c)) + ";"
+	}
 	switch c {
 	case '\\':
 		if s.harmlessAfterBackslash(i + 1) {
@@ -81,15 +85,6 @@ func (s *source) escape(i int, inLink bool) string {
 		if s.runeAt(i-1) == '?' || s.runeAt(i+1) == '?' {
 			return `\?`
 		}
-	case '(':
-		if s.parenEmoticonAt(i) {
-			return `\(`
-		}
-	case ':', ';':
-		// The emoticon renderer drops a backslash in front of a face.
-		if s.faceEmoticonAt(i) {
-			return `\` + string(c)
-		}
 	case '&':
 		if s.entityAt(i) {
 			return "&amp;"
@@ -120,6 +115,11 @@ func isWordRune(r rune) bool {
 	return r >= 0 && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
+// phraseRune reports the characters Jira allows inside a phrase.
+func phraseRune(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.Nd, unicode.Z, unicode.S, unicode.M, unicode.P)
+}
+
 // harmlessAfterBackslash reports whether a raw backslash followed by rune i
 // stays literal: Jira only treats "\" specially before another backslash or
 // a markup character, and markup written at a cut is unknown here.
@@ -129,43 +129,6 @@ func (s *source) harmlessAfterBackslash(i int) bool {
 	}
 	r := s.rs[i]
 	return r == ' ' || isWordRune(r)
-}
-
-// Jira's default emoticons written with parentheses, e.g. "(y)".
-var parenEmoticons = []string{
-	"y)", "n)", "i)", "/)", "x)", "!)", "+)", "-)", "?)", "on)", "off)",
-	"*)", "*r)", "*g)", "*b)", "*y)", "flag)", "flagoff)",
-}
-
-func (s *source) parenEmoticonAt(i int) bool {
-	for _, e := range parenEmoticons {
-		if s.hasAt(i+1, e) && !s.wordAfter(i+1+len([]rune(e))) {
-			return true
-		}
-	}
-	return false
-}
-
-// faceEmoticonAt reports whether ":)", ":(", ":P", ":D" or ";)" starts at i.
-func (s *source) faceEmoticonAt(i int) bool {
-	if s.cut[i+1] {
-		return false
-	}
-	faces := "()PD"
-	if s.rs[i] == ';' {
-		faces = ")"
-	}
-	next := s.runeAt(i + 1)
-	return next >= 0 && strings.ContainsRune(faces, next) && !s.wordAfter(i+2)
-}
-
-// wordAfter reports whether a word character may follow at i; unknown
-// markup at a cut counts as one to stay on the safe side.
-func (s *source) wordAfter(i int) bool {
-	if i >= len(s.rs) {
-		return false
-	}
-	return s.cut[i] || isWordRune(s.rs[i])
 }
 
 func (s *source) hasAt(i int, want string) bool {
@@ -224,4 +187,73 @@ func (s *source) lineStartBefore(i int) bool {
 			return false
 		}
 	}
+}
+
+// unencodable reports whether runes [from, to) hold a character that can
+// neither appear in a phrase nor be written as an entity there: browsers
+// read &#0; and &#128;…&#159; as other characters.
+func (s *source) unencodable(from, to int) bool {
+	for _, r := range s.rs[from:to] {
+		if r == 0 || r >= 0x80 && r <= 0x9f {
+			return true
+		}
+	}
+	return false
+}
+
+// Jira's default emoticons written with parentheses, e.g. "(y)".
+var parenEmoticons = []string{
+	"y)", "n)", "i)", "/)", "x)", "!)", "+)", "-)", "?)", "on)", "off)",
+	"*)", "*r)", "*g)", "*b)", "*y)", "flag)", "flagoff)",
+}
+
+// protectEmoticons escapes the emoticons Jira would draw as icons. It runs
+// on the finished output because markers can complete one ("(" + "*" + ")"
+// is a star) and a letter after it prevents one. lit marks the runes that
+// come from the message text; only those are escaped.
+func protectEmoticons(out []rune, lit []bool) string {
+	paren := make([]bool, len(out))
+	for i, r := range out {
+		paren[i] = lit[i] && r == '(' && parenEmoticonAt(out, i)
+	}
+	var b strings.Builder
+	afterEntity := false // the output so far ends with an entity's ";"
+	for i, r := range out {
+		escape := paren[i] || lit[i] && faceAt(out, i) && !(i+1 < len(out) && paren[i+1])
+		// An entity followed by ")" reads as ";)"; "\)" becomes "&#41;",
+		// which ends with ";" again.
+		escape = escape || afterEntity && lit[i] && r == ')' && !(i+1 < len(out) && isWordRune(out[i+1]))
+		if escape {
+			// "\(" and "\)" are plain backslash escapes; "\:)" is undone by
+			// the emoticon renderer itself.
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+		afterEntity = r == ';' && !lit[i] || escape && r == ')'
+	}
+	return b.String()
+}
+
+func parenEmoticonAt(out []rune, i int) bool {
+	for _, e := range parenEmoticons {
+		end := i + 1 + len([]rune(e))
+		if hasRunes(out, i+1, e) && !(end < len(out) && isWordRune(out[end])) {
+			return true
+		}
+	}
+	return false
+}
+
+// faceAt reports ":)", ":(", ":P", ":D" or ";)" at i.
+func faceAt(out []rune, i int) bool {
+	if i+1 >= len(out) || i+2 < len(out) && isWordRune(out[i+2]) {
+		return false
+	}
+	switch out[i] {
+	case ':':
+		return strings.ContainsRune("()PD", out[i+1])
+	case ';':
+		return out[i+1] == ')'
+	}
+	return false
 }

@@ -90,9 +90,9 @@ func FromTelegram(text string, entities []tele.MessageEntity) string {
 		}
 	}
 	root := buildTree(spans, src.rs)
-	w := &wikiWriter{src: src, open: map[string]bool{}}
+	w := &wikiWriter{src: src}
 	w.children(root)
-	return w.b.String()
+	return w.String()
 }
 
 // utf16Index maps UTF-16 offsets (Telegram's unit) to rune indexes:
@@ -165,7 +165,7 @@ func splitInline(rs []rune, s *span, edge []bool) []*span {
 	var out []*span
 	from := s.start
 	for i := s.start; i <= s.end; i++ {
-		newline := i < s.end && rs[i] == '\n'
+		newline := i < s.end && (rs[i] == '\n' || rs[i] == '\r')
 		if i < s.end && !newline && !(edge[i] && i > from) {
 			continue
 		}
@@ -265,7 +265,10 @@ func insertSorted(queue []*span, from int, s *span) []*span {
 // wikiWriter renders the span tree.
 type wikiWriter struct {
 	src *source
-	b   strings.Builder
+	out []rune
+	// lit marks the runes of out that are message text written as is, not
+	// markup or part of an escape.
+	lit []bool
 	// needBreak asks for a newline before the next text, after a block.
 	needBreak bool
 	inLink    bool
@@ -275,30 +278,57 @@ type wikiWriter struct {
 	open map[string]bool
 }
 
-func (w *wikiWriter) write(s string) {
+// write writes markup.
+func (w *wikiWriter) write(s string) { w.emit(s, false) }
+
+func (w *wikiWriter) emit(s string, lit bool) {
 	if s == "" {
 		return
 	}
 	if w.needBreak && s[0] != '\n' {
-		w.b.WriteByte('\n')
+		w.emit("\n", false)
 	}
 	w.needBreak = false
-	w.b.WriteString(s)
+	for _, r := range s {
+		w.out = append(w.out, r)
+		w.lit = append(w.lit, lit)
+	}
 }
 
 // lineStart makes sure the next output starts a line.
 func (w *wikiWriter) lineStart() {
-	out := w.b.String()
-	if out != "" && out[len(out)-1] != '\n' {
-		w.b.WriteByte('\n')
-	}
 	w.needBreak = false
+	if len(w.out) > 0 && w.out[len(w.out)-1] != '\n' {
+		w.emit("\n", false)
+	}
 }
 
+// text writes the message text of runes [from, to), escaped.
 func (w *wikiWriter) text(from, to int) {
 	for i := from; i < to; i++ {
-		w.write(w.src.escape(i, w.inLink))
+		e := w.src.escape(i, w.inLink, w.inPhrase())
+		w.emit(e, e == string(w.src.rs[i]))
 	}
+}
+
+func (w *wikiWriter) String() string {
+	return protectEmoticons(w.out, w.lit)
+}
+
+func (w *wikiWriter) setOpen(marker string, open bool) {
+	if w.open == nil {
+		w.open = map[string]bool{}
+	}
+	w.open[marker] = open
+}
+
+func (w *wikiWriter) inPhrase() bool {
+	for _, open := range w.open {
+		if open {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *wikiWriter) children(s *span) {
@@ -341,28 +371,36 @@ func (w *wikiWriter) node(s *span) {
 // phrase wraps s in an inline marker, using the "{*}" form where a plain
 // marker would touch a letter or digit and so not count in Jira.
 func (w *wikiWriter) phrase(s *span, m string) {
-	if w.open[m] {
+	if w.open[m] || w.src.unencodable(s.start, s.end) {
 		w.children(s)
 		return
 	}
 	open, close := m, m
-	if w.src.wordAt(s.start-1) {
+	if w.src.wordAt(s.start - 1) {
 		open = "{" + m + "}"
 	}
 	if w.src.wordAt(s.end) {
 		close = "{" + m + "}"
 	}
-	w.open[m] = true
+	w.setOpen(m, true)
 	w.write(open)
 	w.children(s)
 	w.write(close)
-	w.open[m] = false
+	w.setOpen(m, false)
 }
 
+// code writes {{monospace}}. Jira has no brace form for it, so code glued
+// to a letter or digit would show its braces; it becomes plain text then.
 func (w *wikiWriter) code(s *span) {
+	if w.open["{{"] || w.src.wordAt(s.start-1) || w.src.wordAt(s.end) || w.src.unencodable(s.start, s.end) {
+		w.text(s.start, s.end)
+		return
+	}
+	w.setOpen("{{", true)
 	w.write("{{")
 	w.text(s.start, s.end)
 	w.write("}}")
+	w.setOpen("{{", false)
 }
 
 // Languages Jira's {code} macro highlights, with common Telegram aliases.
@@ -448,7 +486,7 @@ func (w *wikiWriter) textLink(s *span) {
 func (w *wikiWriter) url(s *span) {
 	raw := string(w.src.rs[s.start:s.end])
 	switch {
-	case w.inLink || strings.ContainsAny(raw, "[]|{}\\") || hasSpaceOrControl(raw):
+	case w.inLink || strings.ContainsAny(raw, "[]|{}\\") || !plainURL(raw):
 		w.text(s.start, s.end)
 	case jiraURL(raw):
 		w.write("[" + raw + "]")
@@ -500,15 +538,18 @@ func jiraURL(u string) bool {
 	return false
 }
 
-func hasSpaceOrControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+// plainURL reports whether a URL can be written as is inside brackets: no
+// blanks, and only characters Jira accepts inside a phrase around it.
+func plainURL(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !phraseRune(r) })
 }
 
-// encodeURL percent-encodes what would end a [text|url] link early.
+// encodeURL percent-encodes what would end a [text|url] link early, and
+// non-ASCII bytes, which Jira's link renderer may not take.
 func encodeURL(u string) string {
 	var b strings.Builder
 	for _, c := range []byte(u) {
-		if c <= ' ' || c == 0x7f || strings.IndexByte("[]|{}", c) >= 0 {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("[]|{}", c) >= 0 {
 			fmt.Fprintf(&b, "%%%02X", c)
 			continue
 		}

@@ -1,6 +1,7 @@
 package wiki
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	tele "gopkg.in/telebot.v3"
@@ -85,6 +86,10 @@ func TestFromTelegram(t *testing.T) {
 		{"line starts", "h1. title\n# item\n* item\n- item\n  bq. q\n----\n|a|",
 			nil, "h1&#46; title\n\\# item\n\\* item\n\\- item\n  bq&#46; q\n\\-\\-\\-\\-\n\\|a\\|"},
 		{"emoticons", "ok :) wink;) (y) :Done (yes)", nil, `ok \:) wink\;) \(y) :Done (yes)`},
+		{"marker completes an emoticon", "() x", []tele.MessageEntity{ent("bold", 1, 3)}, `\(*) x*`},
+		{"marker ends a face", ":)x", []tele.MessageEntity{ent("bold", 2, 1)}, `\:)*x*`},
+		{"face before a letter", ":)x", nil, ":)x"},
+		{"entity before paren", `\) \)b`, nil, `&#92;\) &#92;)b`},
 		{"entity-like text", "&amp; & x", nil, "&amp;amp; & x"},
 		{"newlines kept", "a\n\nb\n", nil, "a\n\nb\n"},
 	}
@@ -95,6 +100,7 @@ func TestFromTelegram(t *testing.T) {
 				t.Errorf("FromTelegram(%q)\n got %q\nwant %q", tt.text, got, tt.want)
 			}
 			checkSurvives(t, tt.text, got)
+			checkRoundTrip(t, tt.text, got)
 		})
 	}
 }
@@ -114,6 +120,7 @@ func TestEscape(t *testing.T) {
 			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 		checkSurvives(t, tt.in, Escape(tt.in))
+		checkRoundTrip(t, tt.in, Escape(tt.in))
 	}
 }
 
@@ -135,5 +142,26 @@ func TestUTF16Range(t *testing.T) {
 		if s != tt.start || e != tt.end {
 			t.Errorf("runeRange(%d, %d) = %d, %d; want %d, %d", tt.off, tt.n, s, e, tt.start, tt.end)
 		}
+	}
+}
+
+// TestFromTelegramRandom checks the round trip on many messages built from
+// the characters that matter to the wiki syntax, with random entities.
+func TestFromTelegramRandom(t *testing.T) {
+	alphabet := []rune("ab1 -*_+^~?!#|[]{}()\\:;&.hqyPDx\n\t\r👍é²‍@/\u0085")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		rs := make([]rune, rng.IntN(24))
+		for i := range rs {
+			rs[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		text := string(rs)
+		data := make([]byte, 3*rng.IntN(5))
+		for i := range data {
+			data[i] = byte(rng.IntN(30))
+		}
+		out := FromTelegram(text, fuzzEntities(data))
+		checkSurvives(t, text, out)
+		checkRoundTrip(t, text, out)
 	}
 }

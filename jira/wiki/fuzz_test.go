@@ -43,6 +43,7 @@ func FuzzFromTelegram(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string, data []byte) {
 		out := FromTelegram(text, fuzzEntities(data))
 		checkSurvives(t, text, out)
+		checkRoundTrip(t, text, out)
 	})
 }
 

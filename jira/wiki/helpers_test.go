@@ -208,3 +208,28 @@ func checkSurvives(t *testing.T, text, out string) {
 		j++
 	}
 }
+
+// checkRoundTrip renders FromTelegram output back with ToTelegramHTML,
+// which follows Jira's rules, and checks that the visible text is the
+// original text: no marker stayed literal and no character got lost.
+// Whitespace may differ, since blocks get their own lines.
+func checkRoundTrip(t *testing.T, text, out string) {
+	t.Helper()
+	html := ToTelegramHTML(out, nil)
+	if err := validateHTML(html); err != nil {
+		t.Fatalf("invalid HTML %q: %v", html, err)
+	}
+	got, want := dropSpace(visibleText(html)), dropSpace(string([]rune(text)))
+	if got != want {
+		t.Fatalf("round trip of %q via %q gives %q", text, out, visibleText(html))
+	}
+}
+
+func dropSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,9 +1,11 @@
 package wiki
 
 import (
+	"html"
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // phraseDef is one of Jira's inline phrases. An empty tag means the phrase
@@ -58,6 +60,16 @@ func (r *renderer) inline(rs []rune, noLinks bool) {
 			buf = append(buf, rs[i+1])
 			i += 2
 			continue
+		case c == '\\' && escapedFace(rs, i+1):
+			buf = append(buf, rs[i+1], rs[i+2])
+			i += 3
+			continue
+		case c == '&':
+			if n, text := htmlEntity(rs, i); n > 0 {
+				buf = append(buf, []rune(text)...)
+				i += n
+				continue
+			}
 		case c == '[' && !noLinks:
 			if end, ok := linkEnd(rs, i); ok {
 				flush()
@@ -214,8 +226,15 @@ func validContent(c []rune, d phraseDef) bool {
 	if !lastEscaped && (unicode.IsSpace(last) || strings.ContainsRune(d.close, last) || last == '\\') {
 		return false
 	}
-	for _, r := range c {
-		if !unicode.In(r, unicode.L, unicode.Nd, unicode.Z, unicode.S, unicode.M, unicode.P) {
+	for i := 0; i < len(c); i++ {
+		if c[i] == '[' {
+			// Jira turns links into tokens before it matches phrases.
+			if end, ok := linkEnd(c, i); ok {
+				i = end - 1
+				continue
+			}
+		}
+		if !phraseRune(c[i]) {
 			return false
 		}
 	}
@@ -232,10 +251,15 @@ func hasRunes(rs []rune, i int, s string) bool {
 	return true
 }
 
-// unescape resolves backslash escapes and "\\" line breaks.
+// unescape resolves backslash escapes, HTML entities and "\\" line breaks.
 func unescape(rs []rune) string {
 	var b strings.Builder
 	for i := 0; i < len(rs); i++ {
+		if n, text := htmlEntity(rs, i); n > 0 {
+			b.WriteString(text)
+			i += n - 1
+			continue
+		}
 		if rs[i] == '\\' && i+1 < len(rs) {
 			switch {
 			case rs[i+1] == '\\':
@@ -246,6 +270,8 @@ func unescape(rs []rune) string {
 				b.WriteRune(rs[i+1])
 				i++
 				continue
+			case escapedFace(rs, i+1):
+				continue // the face follows; only the backslash goes
 			}
 		}
 		b.WriteRune(rs[i])
@@ -410,4 +436,41 @@ func emoticon(rs []rune, i int) (int, string, bool) {
 		}
 	}
 	return 0, "", false
+}
+
+// escapedFace reports a face emoticon (":)", ";)", ...) at i. Jira shows it
+// as text, without the backslash, when a backslash precedes it.
+func escapedFace(rs []rune, i int) bool {
+	if i+1 >= len(rs) || i+2 < len(rs) && isWordRune(rs[i+2]) {
+		return false
+	}
+	switch rs[i] {
+	case ':':
+		return strings.ContainsRune("()PD", rs[i+1])
+	case ';':
+		return rs[i+1] == ')'
+	}
+	return false
+}
+
+// htmlEntity decodes an entity such as "&amp;", "&#92;" or "&#x5c;" at i,
+// which Jira passes through to the page, and returns its length in runes.
+func htmlEntity(rs []rune, i int) (int, string) {
+	if rs[i] != '&' {
+		return 0, ""
+	}
+	end := i + 1
+	for end < len(rs) && end-i <= 32 && (isASCIIAlnum(rs[end]) || end == i+1 && rs[end] == '#') {
+		end++
+	}
+	if end >= len(rs) || rs[end] != ';' || end == i+1 {
+		return 0, ""
+	}
+	token := string(rs[i : end+1])
+	text := html.UnescapeString(token)
+	if text == token || utf8.RuneCountInString(text) > 2 {
+		// Unknown, or only a legacy prefix such as "&amp" in "&ampx;".
+		return 0, ""
+	}
+	return end + 1 - i, text
 }

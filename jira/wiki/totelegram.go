@@ -52,7 +52,8 @@ type macroToken struct {
 func splitMacros(src string) []segment {
 	var toks []macroToken
 	for _, m := range macroRe.FindAllStringSubmatchIndex(src, -1) {
-		if escapedAt(src, m[0]) {
+		if escapedAt(src, m[0]) || m[0] > 0 && src[m[0]-1] == '{' {
+			// Escaped, or the inside of {{monospace}}.
 			continue
 		}
 		t := macroToken{name: src[m[2]:m[3]], start: m[0], end: m[1]}

@@ -1,6 +1,7 @@
 package wiki
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -23,7 +24,10 @@ func TestToTelegramHTML(t *testing.T) {
 	}{
 		{"plain", "hello", "hello"},
 		{"empty", "", ""},
-		{"escaping", `<script>&amp; "q"`, "&lt;script&gt;&amp;amp; &quot;q&quot;"},
+		{"escaping", `<script>&amp; "q"`, "&lt;script&gt;&amp; &quot;q&quot;"},
+		{"entities", "&#92; &#x41; &copy; &lt;b&gt; &ampx; &nosuch; AT&T", `\ A © &lt;b&gt; &amp;ampx; &amp;nosuch; AT&amp;T`},
+		{"entity in monospace", "{{&#123;x&#125;}}", "<code>{x}</code>"},
+		{"escaped emoticon", `ok \:) \;) \:Done`, `ok :) ;) \:Done`},
 		{"bold", "a *bold* b", "a <b>bold</b> b"},
 		{"italic", "_it_", "<i>it</i>"},
 		{"underline", "+under+", "<u>under</u>"},
@@ -33,6 +37,7 @@ func TestToTelegramHTML(t *testing.T) {
 		{"superscript after space", "e ^x^", "e x"},
 		{"monospace", "run {{make <all>}}", "run <code>make &lt;all&gt;</code>"},
 		{"monospace keeps markup", "{{*x*}}", "<code>*x*</code>"},
+		{"monospace macro name", "{{quote}} {{code}}", "<code>quote</code> <code>code</code>"},
 		{"nested", "*bold _both_*", "<b>bold <i>both</i></b>"},
 		{"brace form", "a{*}b{*}c", "a<b>b</b>c"},
 		{"inside word stays literal", "a*b*c 2*3*4 snake_case_name", "a*b*c 2*3*4 snake_case_name"},
@@ -169,5 +174,36 @@ func TestTruncateLong(t *testing.T) {
 	}
 	if err := validateHTML(got); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestToTelegramHTMLRandom renders many inputs built from wiki syntax
+// pieces and checks that the HTML, also truncated, stays valid.
+func TestToTelegramHTMLRandom(t *testing.T) {
+	pieces := []string{
+		"*", "_", "+", "-", "??", "^", "~", "{{", "}}", "{*}", "{_}", "{code}", "{code:go}",
+		"{noformat}", "{quote}", "{color:red}", "{color}", "[", "]", "|", "||", "[~bob]",
+		"http://x.y", "mailto:a@b", "h1. ", "bq. ", "# ", "* ", "** ", "----", "\n", "\\",
+		"\\\\", "!", "a", "b ", " ", "1", "&amp;", "&#92;", ":)", "(y)", "<", ">", "\"", "👍", "\t",
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		src := b.String()
+		out := ToTelegramHTML(src, testMention)
+		if err := validateHTML(out); err != nil {
+			t.Fatalf("ToTelegramHTML(%q) = %q: %v", src, out, err)
+		}
+		limit := rng.IntN(40)
+		cut := Truncate(out, limit)
+		if err := validateHTML(cut); err != nil {
+			t.Fatalf("Truncate(%q, %d) = %q: %v", out, limit, cut, err)
+		}
+		if n := utf16Count(visibleText(cut)); n > limit {
+			t.Fatalf("Truncate(%q, %d) = %q: %d units", out, limit, cut, n)
+		}
 	}
 }
