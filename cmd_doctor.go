@@ -53,6 +53,7 @@ func cmdDoctor(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	d.ok("settings valid (%d chat mappings, mode %s)", len(cfg.ChatProjects), map[bool]string{true: "poll", false: "webhook"}[cfg.Poll])
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	d.checkTLS(cfg)
 	d.checkTelegram(cfg)
 	d.checkJira(ctx, cfg)
 	d.checkDatabase(cfg)
@@ -255,4 +256,25 @@ func dirWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+func (d *doctor) checkTLS(cfg *config.Config) {
+	if !cfg.TLS() {
+		return
+	}
+	cert, err := loadFileCert(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		d.bad("point TLS_CERT_FILE and TLS_KEY_FILE at a PEM certificate chain and its key", "HTTPS certificate: %v", err)
+		return
+	}
+	leaf := cert.leaf()
+	if left := time.Until(leaf.NotAfter); left < 7*24*time.Hour {
+		d.bad("renew the certificate, then: systemctl reload jtbot (SIGHUP)", "HTTPS certificate: %s", describeCert(leaf))
+		return
+	}
+	kind := "issued by " + leaf.Issuer.CommonName
+	if selfSigned(leaf) {
+		kind = "self-signed: uploaded to Telegram with setWebhook"
+	}
+	d.ok("HTTPS certificate: %s; %s", describeCert(leaf), kind)
 }

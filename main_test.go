@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,6 +42,17 @@ type world struct {
 	jira *jiratest.Server
 	db   string
 	logs *syncBuffer
+	// With HTTPS: the client trusts the test certificate; reload is SIGHUP.
+	https  bool
+	client *http.Client
+	reload chan os.Signal
+}
+
+func (w *world) scheme() string {
+	if w.https {
+		return "https"
+	}
+	return "http"
 }
 
 func newWorld(t *testing.T) *world {
@@ -53,7 +65,7 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(js.Close)
 	js.AddProject("OPS", "Operations")
 	js.AddUser(jane)
-	return &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}}
+	return &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}, client: http.DefaultClient}
 }
 
 func (w *world) env(extra ...string) []string {
@@ -100,10 +112,10 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 	// The listener's port is known only once it listens, and the webhook URL
 	// must name it: the ready hook fixes the setting before the bot starts.
 	go func() {
-		done <- daemon(ctx, cfg, log, func(addr string) {
-			cfg.TelegramWebhookURL = "http://" + addr + "/webhook/telegram/"
+		done <- daemon(ctx, cfg, log, hooks{ready: func(addr string) {
+			cfg.TelegramWebhookURL = w.scheme() + "://" + addr + "/webhook/telegram/"
 			addrc <- addr
-		})
+		}, reload: w.reload})
 	}()
 	var addr string
 	select {
@@ -123,7 +135,7 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 		}
 	}
 	{
-		w.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: "http://" + addr + "/webhook/jira/", Events: jiraEvents, Secret: testJiraSecret})
+		w.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: w.scheme() + "://" + addr + "/webhook/jira/", Events: jiraEvents, Secret: testJiraSecret})
 	}
 	var once sync.Once
 	code := 0
@@ -150,7 +162,7 @@ var jiraEvents = []string{"jira:issue_created", "jira:issue_updated", "jira:issu
 func (w *world) waitHealthy(addr string) bool {
 	deadline := time.Now().Add(waitLong)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := w.client.Get(w.scheme() + "://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -376,7 +388,7 @@ func TestSecondInstanceOnSameDatabaseExits1(t *testing.T) {
 	var out syncBuffer
 	log.SetOutput(&out)
 	start := time.Now()
-	code := daemon(context.Background(), cfg, log, nil)
+	code := daemon(context.Background(), cfg, log, hooks{})
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}

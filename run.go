@@ -8,6 +8,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -33,6 +34,11 @@ const shutdownGrace = 8 * time.Second
 
 // run is the whole program short of signal handling, so tests can embed it.
 func run(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, environ, stdout, stderr, nil)
+}
+
+// runWith is run with a channel of SIGHUPs, which reload the TLS certificate.
+func runWith(ctx context.Context, args []string, environ []string, stdout, stderr io.Writer, reload <-chan os.Signal) int {
 	fs := flag.NewFlagSet("jtbot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	poll := fs.Bool("poll", false, "long-poll Telegram instead of receiving its webhook (local development)")
@@ -53,7 +59,7 @@ func run(ctx context.Context, args []string, environ []string, stdout, stderr io
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
-	return daemon(ctx, cfg, log, nil)
+	return daemon(ctx, cfg, log, hooks{reload: reload})
 }
 
 // runCommand runs one of the operator's commands.
@@ -85,9 +91,16 @@ func newLogger(cfg *config.Config, out io.Writer) *logrus.Logger {
 	return log
 }
 
-// daemon serves until ctx ends. ready, when set, learns the listener's
-// address once it accepts connections.
-func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, ready func(addr string)) int {
+// hooks connect the daemon to its caller.
+type hooks struct {
+	// ready, when set, learns the listener's address once it accepts.
+	ready func(addr string)
+	// reload delivers SIGHUP: reload the TLS certificate from its files.
+	reload <-chan os.Signal
+}
+
+// daemon serves until ctx ends.
+func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h hooks) int {
 	log := logger.WithField("component", "main")
 	mode := "webhook"
 	if cfg.Poll {
@@ -124,7 +137,17 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, read
 		log.WithError(err).Error("cannot build the Jira client")
 		return exitFail
 	}
+	var cert *fileCert
+	if cfg.TLS() {
+		if cert, err = loadFileCert(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			log.WithError(err).Error("cannot load the TLS certificate")
+			return exitFail
+		}
+		log.WithField("certificate", describeCert(cert.leaf())).Info("serving HTTPS")
+		go reloadCerts(ctx, cert, h.reload, log)
+	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: logger, Metrics: stats,
+		WebhookCert: webhookCert(cfg, cert),
 		// Longer than the 30 s long poll.
 		HTTPClient: &http.Client{Timeout: 60 * time.Second, Transport: stats.Transport("telegram", nil)}})
 	if err != nil {
@@ -138,7 +161,10 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, read
 		return exitFail
 	}
 	srv := newServer(cfg, store, b, stats, logger)
-	return serve(ctx, srv, ln, b, store, log, ready)
+	if cert != nil {
+		srv.TLSConfig = tlsConfig(cert.get)
+	}
+	return serve(ctx, srv, ln, b, store, log, h.ready)
 }
 
 // serve runs the HTTP server and the bot as one group: when either stops,
@@ -148,7 +174,13 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 	defer cancel()
 
 	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			httpDone <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		httpDone <- srv.Serve(ln)
+	}()
 	log.WithField("addr", ln.Addr().String()).Info("listening")
 	if ready != nil {
 		ready(ln.Addr().String())

@@ -31,6 +31,8 @@ type Options struct {
 	Log    logrus.FieldLogger
 	// HTTPClient talks to the Bot API; its timeout must exceed the 30 s long poll.
 	HTTPClient *http.Client
+	// WebhookCert is a certificate file setWebhook uploads (self-signed HTTPS).
+	WebhookCert string
 	// Metrics records what happens; nil records nothing.
 	Metrics *metrics.Metrics
 	// Now replaces the clock in tests.
@@ -46,6 +48,7 @@ type Bot struct {
 	tg    *tele.Bot
 	now   func() time.Time
 	stats *metrics.Metrics
+	cert  string
 
 	running atomic.Bool // the Telegram side is up (getMe done, updates flowing)
 	jiraMe  atomic.Pointer[jira.User]
@@ -59,7 +62,7 @@ func New(o Options) (*Bot, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	b := &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, log: o.Log.WithField("component", "bot"), now: o.Now, stats: o.Metrics}
+	b := &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, log: o.Log.WithField("component", "bot"), now: o.Now, stats: o.Metrics, cert: o.WebhookCert}
 	tg, err := tele.NewBot(tele.Settings{
 		URL:     o.Config.TelegramAPIURL,
 		Token:   o.Config.TelegramToken,

@@ -27,7 +27,7 @@ type webhookPoller struct{ b *Bot }
 
 func (p *webhookPoller) Poll(tg *tele.Bot, _ chan tele.Update, stop chan struct{}) {
 	hook := &tele.Webhook{
-		Endpoint:       &tele.WebhookEndpoint{PublicURL: p.b.cfg.TelegramWebhookURL},
+		Endpoint:       &tele.WebhookEndpoint{PublicURL: p.b.cfg.TelegramWebhookURL, Cert: p.b.cert},
 		SecretToken:    p.b.cfg.TelegramWebhookSecret,
 		AllowedUpdates: AllowedUpdates,
 	}

@@ -5,6 +5,7 @@ package config
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -261,8 +262,9 @@ func (c *Config) parseLists() Problems {
 	return p
 }
 
-// validateTLS rejects TLS settings this version cannot serve yet, rather than
-// silently serving plain HTTP to someone who asked for HTTPS.
+// validateTLS checks that HTTPS settings are whole and the files load;
+// settings this version cannot serve are refused rather than silently
+// serving plain HTTP to someone who asked for HTTPS.
 func (c *Config) validateTLS() Problems {
 	var p Problems
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
@@ -272,7 +274,12 @@ func (c *Config) validateTLS() Problems {
 		p = append(p, "TLS_DOMAIN: cannot be combined with TLS_CERT_FILE/TLS_KEY_FILE")
 	}
 	if c.TLSDomain != "" {
-		p = append(p, "TLS_DOMAIN: not supported by this version yet; terminate TLS in a reverse proxy")
+		p = append(p, "TLS_DOMAIN: not supported by this version yet; use TLS_CERT_FILE/TLS_KEY_FILE or a reverse proxy")
+	}
+	if c.TLSCertFile != "" && c.TLSKeyFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			p = append(p, "TLS_CERT_FILE, TLS_KEY_FILE: "+err.Error())
+		}
 	}
 	if (c.ACMEEmail != "" || c.ACMEDirectoryURL != "") && c.TLSDomain == "" {
 		p = append(p, "ACME_EMAIL, ACME_DIRECTORY_URL: only meaningful with TLS_DOMAIN")

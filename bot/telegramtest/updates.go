@@ -2,6 +2,8 @@ package telegramtest
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -246,8 +248,10 @@ type webhook struct {
 	maxConnections int
 	ipAddress      string
 	hasCustomCert  bool
-	lastErrorDate  int64
-	lastErrorMsg   string
+	// client trusts the uploaded self-signed certificate, as Telegram does.
+	client        *http.Client
+	lastErrorDate int64
+	lastErrorMsg  string
 }
 
 func validSecret(secret string) bool {
@@ -285,7 +289,14 @@ func (s *Server) setWebhook(r *request) (any, *apiError) {
 	if maxConn <= 0 {
 		maxConn = 40
 	}
-	_, hasCert := r.uploads["certificate"]
+	cert, hasCert := r.uploads["certificate"]
+	client := s.hookHTTP
+	if hasCert {
+		// Not PEM (some tests upload any bytes): deliver as without one.
+		if pool := x509.NewCertPool(); pool.AppendCertsFromPEM(cert.Content) {
+			client = &http.Client{Timeout: s.hookHTTP.Timeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		}
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -299,6 +310,7 @@ func (s *Server) setWebhook(r *request) (any, *apiError) {
 		maxConnections: int(min(maxConn, 100)),
 		ipAddress:      r.str("ip_address"),
 		hasCustomCert:  hasCert,
+		client:         client,
 	}
 	s.setAllowedLocked(r)
 	if paramBool(r, "drop_pending_updates") {
@@ -422,7 +434,11 @@ func (s *Server) post(hook webhook, u queuedUpdate) error {
 	if hook.secret != "" {
 		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", hook.secret)
 	}
-	resp, err := s.hookHTTP.Do(req)
+	client := s.hookHTTP
+	if hook.client != nil {
+		client = hook.client
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return errors.New("Connection refused")
