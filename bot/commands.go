@@ -2,8 +2,14 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
 	"strings"
 
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/jira/wiki"
 	tele "gopkg.in/telebot.v3"
 )
 
@@ -25,21 +31,188 @@ func parseCommand(m *tele.Message, botUsername string) (cmd, args string, ok boo
 	return strings.ToLower(name), strings.TrimSpace(rest), true
 }
 
-// onCommand handles a command in any chat.
-func (b *Bot) onCommand(ctx context.Context, m *tele.Message, cmd, args string) error {
-	switch cmd {
-	case "new":
-		return b.cmdNew(ctx, m, args)
-	}
-	return nil
+// command is one entry of the menu. Open commands answer anyone: they are
+// how a refused user learns their ID.
+type command struct {
+	name, args, help string
+	open             bool
+	run              func(b *Bot, ctx context.Context, m *tele.Message, args string) error
 }
 
-// onCallback handles a press on an inline button.
-func (b *Bot) onCallback(ctx context.Context, c *tele.Callback) error {
-	return nil
+func commandList() []command {
+	return []command{
+		{name: "start", help: "who you are and whether you may use me", open: true, run: (*Bot).cmdStart},
+		{name: "help", help: "this list", open: true, run: (*Bot).cmdHelp},
+		{name: "issue", args: "KEY", help: "show an issue with buttons", run: (*Bot).cmdIssue},
+		{name: "new", args: "[PROJECT] summary", help: "create an issue (more lines: description)", run: (*Bot).cmdNew},
+		{name: "comment", args: "KEY text", help: "comment on an issue", run: (*Bot).cmdComment},
+		{name: "assign", args: "KEY me|user|none", help: "assign an issue", run: (*Bot).cmdAssign},
+		{name: "transition", args: "KEY [status]", help: "move an issue along its workflow", run: (*Bot).cmdTransition},
+		{name: "search", args: "JQL", help: "search issues, 10 per page", run: (*Bot).cmdSearch},
+		{name: "my", help: "your unresolved issues", run: (*Bot).cmdMy},
+		{name: "connect", args: "jira-email-or-username", help: "act as your Jira user for /my and assign me", run: (*Bot).cmdConnect},
+		{name: "disconnect", help: "forget your Jira user", run: (*Bot).cmdDisconnect},
+		{name: "watch", args: "KEY", help: "get a private message about each change", run: (*Bot).cmdWatch},
+		{name: "unwatch", args: "KEY", help: "stop those messages", run: (*Bot).cmdUnwatch},
+		{name: "watching", help: "the issues you watch", run: (*Bot).cmdWatching},
+		{name: "link", args: "PROJECT", help: "admins: link this chat to a Jira project", run: (*Bot).cmdLink},
+		{name: "unlink", help: "admins: unlink this chat", run: (*Bot).cmdUnlink},
+	}
+}
+
+// onCommand handles a command in any chat. Jira failures are told to the
+// user and end there (nil): retrying a refused command helps nobody. Only a
+// failure to answer, or to reach the database, is returned for a retry.
+func (b *Bot) onCommand(ctx context.Context, m *tele.Message, cmd, args string) error {
+	for _, c := range commandList() {
+		if c.name != cmd {
+			continue
+		}
+		if !c.open && !b.allowed(m.Sender) {
+			b.log.WithField("chat", m.Chat.ID).Debug("command from a user outside ALLOWED_USERS refused")
+			return b.reply(m, refusal(m.Sender))
+		}
+		return c.run(b, ctx, m, args)
+	}
+	if m.Chat.Type == tele.ChatPrivate {
+		return b.reply(m, "I don't know /"+wiki.EscapeHTML(cmd)+". /help lists what I do.")
+	}
+	return nil // in a group it may be meant for another bot
 }
 
 // registerCommands tells Telegram the command menu (setMyCommands).
 func (b *Bot) registerCommands() error {
-	return nil
+	var menu []tele.Command
+	for _, c := range commandList() {
+		menu = append(menu, tele.Command{Text: c.name, Description: strings.TrimSpace(c.args + " — " + c.help)})
+	}
+	return b.tg.SetCommands(menu)
+}
+
+func (b *Bot) cmdHelp(_ context.Context, m *tele.Message, _ string) error {
+	var sb strings.Builder
+	sb.WriteString("<b>Commands</b>\n")
+	for _, c := range commandList() {
+		sb.WriteString("/" + c.name)
+		if c.args != "" {
+			sb.WriteString(" <i>" + wiki.EscapeHTML(c.args) + "</i>")
+		}
+		sb.WriteString(" — " + wiki.EscapeHTML(c.help) + "\n")
+	}
+	sb.WriteString("\nIn a linked group an issue key in a message gets a short card.")
+	return b.reply(m, sb.String())
+}
+
+func (b *Bot) allowed(u *tele.User) bool {
+	return u != nil && (b.cfg.AllowedUsers.Contains(u.ID, u.Username) || b.isAdmin(u))
+}
+
+func (b *Bot) isAdmin(u *tele.User) bool {
+	return u != nil && b.cfg.AdminUsers.Contains(u.ID, u.Username)
+}
+
+func refusal(u *tele.User) string {
+	if u == nil {
+		return "⛔ I only take commands from people, not from anonymous senders."
+	}
+	return fmt.Sprintf("⛔ You may not use this bot. Your Telegram ID is <code>%d</code>: ask an admin to add it to ALLOWED_USERS.", u.ID)
+}
+
+// reply answers a message in its chat (and topic), in HTML.
+func (b *Bot) reply(m *tele.Message, html string) error {
+	_, err := b.replyWith(m, html, nil)
+	return err
+}
+
+func (b *Bot) replyWith(m *tele.Message, html string, kb *tele.ReplyMarkup) (*tele.Message, error) {
+	opts := b.replyOptions(refOf(m))
+	opts.ReplyMarkup = kb
+	return b.tg.Send(tele.ChatID(m.Chat.ID), wiki.Truncate(html, maxMessage), opts)
+}
+
+// replyDone answers after a change was made in Jira. Sending it again means
+// running the command again and making the change twice, so a failed
+// answer is logged, not retried.
+func (b *Bot) replyDone(m *tele.Message, html string, kb *tele.ReplyMarkup) *tele.Message {
+	sent, err := b.replyWith(m, html, kb)
+	if err != nil {
+		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).WithField("chat", m.Chat.ID).Warn("cannot answer a command after acting on it")
+	}
+	return sent
+}
+
+// failed tells the user what went wrong in Jira. Errors that are not
+// Jira's (the database) are returned, so the command runs again later.
+func (b *Bot) failed(m *tele.Message, err error, subject string) error {
+	text, ok := humanError(err, subject)
+	if !ok {
+		return err
+	}
+	// Jira's words may quote the user's JQL: debug level only.
+	b.log.WithError(err).WithField("chat", m.Chat.ID).Debug("command failed in Jira")
+	return b.reply(m, "⚠️ "+wiki.EscapeHTML(text))
+}
+
+// humanError is the short sentence a user sees for a failed Jira call about
+// subject (an issue key, a project, or "" for a search). ok is false for
+// errors that did not come from Jira.
+func humanError(err error, subject string) (text string, ok bool) {
+	var je *jira.Error
+	if !errors.As(err, &je) {
+		return "", false
+	}
+	switch {
+	case je.Temporary():
+		return "Jira is unreachable, try again in a minute", true
+	case je.Status == http.StatusNotFound && subject != "":
+		return subject + " not found", true
+	case je.Status == http.StatusForbidden:
+		return "jtbot's Jira account cannot see " + keyProject(subject), true
+	case je.Status == http.StatusUnauthorized:
+		return "Jira refuses jtbot's credentials: ask an admin to check JIRA_USER and JIRA_TOKEN", true
+	case je.Message != "":
+		return je.Message, true
+	}
+	return fmt.Sprintf("Jira refused that (status %d)", je.Status), true
+}
+
+// keyProject is the project part of an issue key ("OPS" of "OPS-12").
+func keyProject(subject string) string {
+	if subject == "" {
+		return "that"
+	}
+	if p, _, ok := strings.Cut(subject, "-"); ok {
+		return p
+	}
+	return subject
+}
+
+var (
+	issueKeyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,29}-[1-9][0-9]{0,9}$`)
+	projectPattern  = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,29}$`)
+)
+
+// issueKey reads an issue key the way people type it ("ops-12").
+func issueKey(s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	return s, issueKeyPattern.MatchString(s)
+}
+
+// splitKey reads "KEY rest…"; rest keeps its line breaks.
+func splitKey(args string) (key, rest string, ok bool) {
+	head, rest := args, ""
+	if i := strings.IndexAny(args, " \t\n"); i >= 0 {
+		head, rest = args[:i], strings.TrimSpace(args[i+1:])
+	}
+	key, ok = issueKey(head)
+	return key, rest, ok
+}
+
+func usage(name string) string {
+	for _, c := range commandList() {
+		if c.name == name {
+			return "Usage: /" + c.name + " " + wiki.EscapeHTML(c.args)
+		}
+	}
+	return "See /help"
 }

@@ -1,0 +1,190 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/storage"
+	tele "gopkg.in/telebot.v3"
+)
+
+// callbackBudget bounds the Jira work behind a button press: the press
+// must be answered before Telegram's callback timeout (some 15 s), and the
+// item may have waited in the queue first.
+const callbackBudget = 6 * time.Second
+
+// pressResult is how a press is answered: a toast, or an alert for what
+// the user must read (refusals, stale buttons, failures).
+type pressResult struct {
+	text  string
+	alert bool
+}
+
+func toast(text string) pressResult { return pressResult{text: text} }
+func alert(text string) pressResult { return pressResult{text: text, alert: true} }
+
+// onCallback handles a press on an inline button. It never asks for a
+// retry: by then the press would be too old to answer, and the user can
+// simply press again.
+func (b *Bot) onCallback(ctx context.Context, c *tele.Callback) error {
+	res := b.press(ctx, c)
+	err := b.tg.Respond(c, &tele.CallbackResponse{Text: shorten(res.text, 200), ShowAlert: res.alert})
+	if err != nil {
+		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Debug("cannot answer a button press")
+	}
+	return nil
+}
+
+func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
+	if !b.allowed(c.Sender) {
+		return alert(stripTags(refusal(c.Sender)))
+	}
+	if c.Message == nil {
+		return alert("This button no longer works.")
+	}
+	ctx, cancel := context.WithTimeout(ctx, callbackBudget)
+	defer cancel()
+	kind, rest, _ := strings.Cut(c.Data, "|")
+	if kind == cbSearchPage {
+		return b.pressSearch(ctx, c, rest)
+	}
+	key, arg, _ := strings.Cut(rest, "|")
+	key, ok := issueKey(key)
+	if !ok {
+		return alert("This button no longer works.")
+	}
+	is, err := b.jira.GetIssue(ctx, key)
+	if err != nil {
+		return b.pressFailed(err, key)
+	}
+	switch kind {
+	case cbCard:
+		return b.showCard(c, is, "")
+	case cbTransitMenu:
+		if len(is.Transitions) == 0 {
+			return alert(key + " has no transitions jtbot may make from " + is.Status + ".")
+		}
+		b.edit(c.Message, b.cardText(is), transitionKeyboard(is))
+		return toast("")
+	case cbMove:
+		return b.pressMove(ctx, c, is, arg)
+	case cbAssignMe:
+		return b.pressAssignMe(ctx, c, is)
+	case cbWatch:
+		return b.pressWatch(c, is)
+	}
+	return alert("This button no longer works.")
+}
+
+func (b *Bot) pressFailed(err error, key string) pressResult {
+	text, ok := humanError(err, key)
+	if !ok {
+		b.log.WithError(err).Warn("button press failed")
+		text = "Something went wrong, try again in a minute"
+	}
+	return alert(text)
+}
+
+func (b *Bot) pressMove(ctx context.Context, c *tele.Callback, is jira.Card, id string) pressResult {
+	var t jira.Transition
+	for _, x := range is.Transitions {
+		if x.ID == id {
+			t = x
+		}
+	}
+	if t.ID == "" {
+		b.showCard(c, is, "")
+		return alert("That transition is no longer available for " + is.Key + " (now " + is.Status + ").")
+	}
+	if err := b.transition(ctx, c.Sender, refOf(c.Message), is, t); err != nil {
+		return b.pressFailed(err, is.Key)
+	}
+	return b.showCard(c, b.reread(ctx, is), is.Key+" → "+target(t))
+}
+
+func (b *Bot) pressAssignMe(ctx context.Context, c *tele.Callback, is jira.Card) pressResult {
+	id, err := b.connectedID(c.Sender)
+	if errors.Is(err, errNotConnected) {
+		return alert(connectHint + " (in a private chat with me).")
+	}
+	if err != nil {
+		return b.pressFailed(err, is.Key)
+	}
+	if err := b.assign(ctx, c.Sender, refOf(c.Message), is.Key, id, b.jiraName(ctx, id)); err != nil {
+		return b.pressFailed(err, is.Key)
+	}
+	return b.showCard(c, b.reread(ctx, is), is.Key+" is assigned to you")
+}
+
+func (b *Bot) pressWatch(c *tele.Callback, is jira.Card) pressResult {
+	had, err := b.store.Unwatch(is.Key, c.Sender.ID)
+	if err != nil {
+		return b.pressFailed(err, is.Key)
+	}
+	if had {
+		return b.showCardFor(c, is, false, "Stopped watching "+is.Key)
+	}
+	if err := b.store.Watch(is.Key, c.Sender.ID); err != nil {
+		return b.pressFailed(err, is.Key)
+	}
+	return b.showCardFor(c, is, true, "Watching "+is.Key+": I'll send you a private message about each change")
+}
+
+func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, arg string) pressResult {
+	page, err := strconv.Atoi(arg)
+	jql, ok := searchOf(c.Message)
+	if err != nil || page < 0 || page >= maxSearchPage || !ok {
+		return alert("This button no longer works.")
+	}
+	text, kb, err := b.searchPage(ctx, jql, page)
+	if err != nil {
+		return b.pressFailed(err, "")
+	}
+	b.edit(c.Message, text, kb)
+	return toast("")
+}
+
+// reread fetches an issue again after a change, keeping the old card when
+// Jira cannot say.
+func (b *Bot) reread(ctx context.Context, is jira.Card) jira.Card {
+	if fresh, err := b.jira.GetIssue(ctx, is.Key); err == nil {
+		return fresh
+	}
+	return is
+}
+
+func (b *Bot) showCard(c *tele.Callback, is jira.Card, note string) pressResult {
+	watching, err := b.watching(is.Key, c.Sender.ID)
+	if err != nil {
+		b.log.WithError(err).Warn("cannot read watches")
+	}
+	return b.showCardFor(c, is, watching, note)
+}
+
+// showCardFor turns the pressed message into the issue's card.
+func (b *Bot) showCardFor(c *tele.Callback, is jira.Card, watching bool, note string) pressResult {
+	if b.edit(c.Message, b.cardText(is), b.cardKeyboard(is, watching)) {
+		if err := b.store.LinkMessage(c.Message.Chat.ID, c.Message.ID, storage.Link{Issue: is.Key}); err != nil {
+			b.log.WithError(err).Warn("cannot link a card")
+		}
+	}
+	return toast(note)
+}
+
+// edit replaces a message's text and buttons; an unchanged message is fine.
+func (b *Bot) edit(m *tele.Message, html string, kb *tele.ReplyMarkup) bool {
+	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true, ReplyMarkup: kb}
+	if kb == nil {
+		opts.ReplyMarkup = &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{}}
+	}
+	_, err := b.tg.Edit(m, html, opts)
+	if err != nil && !strings.Contains(err.Error(), "message is not modified") {
+		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Warn("cannot update a message after a button press")
+		return false
+	}
+	return true
+}

@@ -1,0 +1,330 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/storage"
+	tele "gopkg.in/telebot.v3"
+)
+
+func (b *Bot) cmdIssue(ctx context.Context, m *tele.Message, args string) error {
+	key, ok := issueKey(args)
+	if !ok {
+		return b.reply(m, usage("issue"))
+	}
+	is, err := b.jira.GetIssue(ctx, key)
+	if err != nil {
+		return b.failed(m, err, key)
+	}
+	watching, err := b.watching(key, m.Sender.ID)
+	if err != nil {
+		return err
+	}
+	sent, err := b.replyWith(m, b.cardText(is), b.cardKeyboard(is, watching))
+	if err != nil {
+		return err
+	}
+	// Replies to the card become comments, like replies to notifications.
+	return b.store.LinkMessage(sent.Chat.ID, sent.ID, storage.Link{Issue: is.Key})
+}
+
+func (b *Bot) watching(key string, userID int64) (bool, error) {
+	keys, err := b.store.Watching(userID)
+	for _, k := range keys {
+		if k == key {
+			return true, err
+		}
+	}
+	return false, err
+}
+
+// cardText is an issue's card: the fields people look at first.
+func (b *Bot) cardText(is jira.Card) string {
+	assignee := "Unassigned"
+	if is.Assignee != nil {
+		assignee = is.Assignee.Display()
+	}
+	updated := "—"
+	if !is.Updated.IsZero() {
+		updated = is.Updated.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	rows := [][2]string{
+		{"Type", is.Type}, {"Status", is.Status}, {"Assignee", assignee},
+		{"Priority", is.Priority}, {"Reporter", is.Reporter.Display()}, {"Updated", updated},
+	}
+	lines := []string{"📌 <b>" + b.keyLink(is.Key) + "</b> " + wiki.EscapeHTML(is.Summary)}
+	for _, r := range rows {
+		v := cmp.Or(wiki.EscapeHTML(r[1]), "—")
+		if r[0] == "Status" {
+			v = "<b>" + v + "</b>"
+		}
+		lines = append(lines, r[0]+": "+v)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// oneLine is the short card for an issue key mentioned in a chat.
+func (b *Bot) oneLine(is jira.Card) string {
+	parts := []string{b.keyLink(is.Key) + " " + wiki.EscapeHTML(shorten(is.Summary, 100)), wiki.EscapeHTML(is.Status)}
+	if is.Assignee != nil {
+		parts = append(parts, "👤 "+wiki.EscapeHTML(is.Assignee.Display()))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Callback data is "kind|KEY[|arg]", at most 64 bytes (a Telegram limit).
+const (
+	cbCard        = "i" // show the card again
+	cbAssignMe    = "a"
+	cbTransitMenu = "t" // list the transitions
+	cbMove        = "m" // make transition arg
+	cbWatch       = "w" // toggle the presser's watch
+	cbSearchPage  = "s" // search page arg; the JQL is in the message
+)
+
+// cb builds callback data.
+func cb(kind, key string, arg ...string) string {
+	return strings.Join(append([]string{kind, key}, arg...), "|")
+}
+
+// row keeps the buttons whose data fits Telegram's 64 bytes; keys are
+// short enough in practice, this only guards odd ones.
+func row(buttons ...tele.InlineButton) []tele.InlineButton {
+	var out []tele.InlineButton
+	for _, bt := range buttons {
+		if len(bt.Data) <= 64 {
+			out = append(out, bt)
+		}
+	}
+	return out
+}
+
+func (b *Bot) cardKeyboard(is jira.Card, watching bool) *tele.ReplyMarkup {
+	watch := "👁 Watch"
+	if watching {
+		watch = "🙈 Unwatch"
+	}
+	return &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{
+		row(tele.InlineButton{Text: "🙋 Assign to me", Data: cb(cbAssignMe, is.Key)}, tele.InlineButton{Text: "🔄 Transition", Data: cb(cbTransitMenu, is.Key)}),
+		row(tele.InlineButton{Text: watch, Data: cb(cbWatch, is.Key)}, tele.InlineButton{Text: "🔗 Open in Jira", URL: b.jira.BrowseURL(is.Key)}),
+	}}
+}
+
+// transitionKeyboard offers an issue's transitions, two per row.
+func transitionKeyboard(is jira.Card) *tele.ReplyMarkup {
+	var rows [][]tele.InlineButton
+	var cur []tele.InlineButton
+	for _, t := range is.Transitions {
+		label := t.Name
+		if t.To != "" && !strings.EqualFold(t.To, t.Name) {
+			label += " → " + t.To
+		}
+		cur = append(cur, tele.InlineButton{Text: label, Data: cb(cbMove, is.Key, t.ID)})
+		if len(cur) == 2 {
+			rows, cur = append(rows, row(cur...)), nil
+		}
+	}
+	if len(cur) > 0 {
+		rows = append(rows, row(cur...))
+	}
+	rows = append(rows, row(tele.InlineButton{Text: "« Back to the card", Data: cb(cbCard, is.Key)}))
+	return &tele.ReplyMarkup{InlineKeyboard: rows}
+}
+
+func (b *Bot) cmdComment(ctx context.Context, m *tele.Message, args string) error {
+	key, text, ok := splitKey(args)
+	if !ok || text == "" {
+		return b.reply(m, usage("comment"))
+	}
+	body := "_" + wiki.Escape(Attribution(m.Sender)) + "_\n" + wiki.Escape(text)
+	id, err := b.jira.AddComment(ctx, key, body)
+	if err != nil {
+		return b.failed(m, err, key)
+	}
+	b.log.WithField("issue", key).Info("comment added by command")
+	// Linked so that the comment is not posted back, and replies to the
+	// command continue the thread.
+	if err := b.store.LinkComment(key, id, refOf(m), true); err != nil {
+		b.log.WithError(err).Warn("cannot link a comment to its command")
+	}
+	b.replyDone(m, "💬 Comment added to "+b.keyLink(key)+".", nil)
+	return nil
+}
+
+func (b *Bot) cmdAssign(ctx context.Context, m *tele.Message, args string) error {
+	key, who, ok := splitKey(args)
+	if !ok || who == "" {
+		return b.reply(m, usage("assign"))
+	}
+	id, name, problem, err := b.assignee(ctx, m.Sender, who)
+	if err != nil {
+		return b.failed(m, err, key)
+	}
+	if problem != "" {
+		return b.reply(m, problem)
+	}
+	if err := b.assign(ctx, m.Sender, refOf(m), key, id, name); err != nil {
+		return b.failed(m, err, key)
+	}
+	text := "👤 " + b.keyLink(key) + " assigned to <b>" + wiki.EscapeHTML(name) + "</b>."
+	if id == "" {
+		text = "👤 " + b.keyLink(key) + " is now unassigned."
+	}
+	b.replyDone(m, text, nil)
+	return nil
+}
+
+var errNotConnected = errors.New("not connected")
+
+// connectHint is what a user without /connect reads.
+const connectHint = "Connect your Jira user first: /connect your-jira-email"
+
+// assignee resolves "me", "none" or a Jira user to the id Assign wants.
+func (b *Bot) assignee(ctx context.Context, sender *tele.User, who string) (id, name, problem string, err error) {
+	switch strings.ToLower(who) {
+	case "none", "nobody", "-":
+		return "", "nobody", "", nil
+	case "me":
+		id, err := b.connectedID(sender)
+		if errors.Is(err, errNotConnected) {
+			return "", "", connectHint + ".", nil
+		}
+		if err != nil {
+			return "", "", "", err
+		}
+		return id, b.jiraName(ctx, id), "", nil
+	}
+	u, problem, err := b.findUser(ctx, who)
+	if err != nil || problem != "" {
+		return "", "", problem, err
+	}
+	id, err = b.jira.UserID(ctx, u)
+	return id, u.Display(), "", err
+}
+
+func (b *Bot) connectedID(u *tele.User) (string, error) {
+	id, err := b.store.Connected(u.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", errNotConnected
+	}
+	return id, err
+}
+
+// assign sets the assignee with jtbot's account and records in a comment
+// who asked for it.
+func (b *Bot) assign(ctx context.Context, by *tele.User, at storage.MessageRef, key, id, name string) error {
+	if err := b.jira.Assign(ctx, key, id); err != nil {
+		return err
+	}
+	note := "Assigned to " + wiki.Escape(name)
+	if id == "" {
+		note = "Unassigned"
+	}
+	b.noteInJira(ctx, key, note+" by "+wiki.Escape(Attribution(by)), at)
+	b.log.WithField("issue", key).Info("issue assigned by command")
+	return nil
+}
+
+// noteInJira adds the comment that names who acted through jtbot. The
+// action itself is done, so a failed note is only logged.
+func (b *Bot) noteInJira(ctx context.Context, key, body string, at storage.MessageRef) {
+	id, err := b.jira.AddComment(ctx, key, "_"+body+"_")
+	if err != nil {
+		b.log.WithError(err).WithField("issue", key).Warn("cannot record who acted in a Jira comment")
+		return
+	}
+	if err := b.store.LinkComment(key, id, at, true); err != nil {
+		b.log.WithError(err).Warn("cannot link a note to its message")
+	}
+}
+
+func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) error {
+	key, want, ok := splitKey(args)
+	if !ok {
+		return b.reply(m, usage("transition"))
+	}
+	is, err := b.jira.GetIssue(ctx, key)
+	if err != nil {
+		return b.failed(m, err, key)
+	}
+	if len(is.Transitions) == 0 {
+		return b.reply(m, b.keyLink(key)+" has no transitions jtbot may make from "+wiki.EscapeHTML(is.Status)+".")
+	}
+	t, matches := matchTransition(is.Transitions, want)
+	if matches != 1 {
+		prompt := "Move " + b.keyLink(key) + " (" + wiki.EscapeHTML(is.Status) + ") to:"
+		switch {
+		case want != "" && matches == 0:
+			prompt = "No transition of " + b.keyLink(key) + " matches “" + wiki.EscapeHTML(want) + "”. Choose:"
+		case want != "":
+			prompt = "“" + wiki.EscapeHTML(want) + "” matches several transitions of " + b.keyLink(key) + ". Choose:"
+		}
+		_, err := b.replyWith(m, prompt, transitionKeyboard(is))
+		return err
+	}
+	if err := b.transition(ctx, m.Sender, refOf(m), is, t); err != nil {
+		return b.failed(m, err, key)
+	}
+	b.replyDone(m, "🔄 "+b.keyLink(key)+": "+wiki.EscapeHTML(is.Status)+" → <b>"+wiki.EscapeHTML(target(t))+"</b>", nil)
+	return nil
+}
+
+func target(t jira.Transition) string {
+	if t.To != "" {
+		return t.To
+	}
+	return t.Name
+}
+
+// matchTransition finds the transition named want (or leading to a status
+// named want), ignoring case; failing that, the one whose name contains
+// it. It returns how many matched at the deciding step.
+func matchTransition(list []jira.Transition, want string) (jira.Transition, int) {
+	want = strings.TrimSpace(want)
+	if want == "" {
+		return jira.Transition{}, 0
+	}
+	pick := func(ok func(jira.Transition) bool) (jira.Transition, int) {
+		var found jira.Transition
+		n := 0
+		for _, t := range list {
+			if ok(t) {
+				found, n = t, n+1
+			}
+		}
+		return found, n
+	}
+	if t, n := pick(func(t jira.Transition) bool {
+		return strings.EqualFold(t.Name, want) || strings.EqualFold(t.To, want)
+	}); n > 0 {
+		return t, n
+	}
+	lower := strings.ToLower(want)
+	return pick(func(t jira.Transition) bool {
+		return strings.Contains(strings.ToLower(t.Name), lower) || strings.Contains(strings.ToLower(t.To), lower)
+	})
+}
+
+// transition makes t with jtbot's account and records who asked for it.
+func (b *Bot) transition(ctx context.Context, by *tele.User, at storage.MessageRef, is jira.Card, t jira.Transition) error {
+	if err := b.jira.DoTransition(ctx, is.Key, t.ID); err != nil {
+		return err
+	}
+	b.noteInJira(ctx, is.Key, fmt.Sprintf("Moved from %s to %s by %s", wiki.Escape(is.Status), wiki.Escape(target(t)), wiki.Escape(Attribution(by))), at)
+	b.log.WithField("issue", is.Key).Info("issue transitioned by command")
+	return nil
+}

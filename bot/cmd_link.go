@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jtbot/jtbot/jira/wiki"
+	tele "gopkg.in/telebot.v3"
+)
+
+func (b *Bot) cmdLink(ctx context.Context, m *tele.Message, args string) error {
+	if refused, err := b.adminOnly(m); refused || err != nil {
+		return err
+	}
+	key := strings.ToUpper(strings.TrimSpace(args))
+	if !projectPattern.MatchString(key) {
+		return b.reply(m, usage("link"))
+	}
+	p, err := b.jira.GetProject(ctx, key)
+	if err != nil {
+		return b.failed(m, err, "Project "+key)
+	}
+	if err := b.store.SetChatProject(m.Chat.ID, p.Key); err != nil {
+		return err
+	}
+	b.log.WithFields(map[string]any{"chat": m.Chat.ID, "project": p.Key}).Info("chat linked by command")
+	return b.reply(m, fmt.Sprintf("🔗 This chat is now linked to <b>%s</b> (%s): /new here creates issues there, and their news lands here.",
+		wiki.EscapeHTML(p.Key), wiki.EscapeHTML(p.Name)))
+}
+
+func (b *Bot) cmdUnlink(_ context.Context, m *tele.Message, _ string) error {
+	if refused, err := b.adminOnly(m); refused || err != nil {
+		return err
+	}
+	runtime, err := b.store.ChatProjects()
+	if err != nil {
+		return err
+	}
+	if p, ok := runtime[m.Chat.ID]; ok {
+		if err := b.store.DeleteChatProject(m.Chat.ID); err != nil {
+			return err
+		}
+		b.log.WithField("chat", m.Chat.ID).Info("chat unlinked by command")
+		if fixed, ok := b.cfg.ChatProjects[m.Chat.ID]; ok {
+			return b.reply(m, "Unlinked from "+wiki.EscapeHTML(p)+"; CHAT_PROJECTS still maps this chat to "+wiki.EscapeHTML(fixed)+".")
+		}
+		return b.reply(m, "Unlinked: this chat no longer belongs to "+wiki.EscapeHTML(p)+".")
+	}
+	if fixed, ok := b.cfg.ChatProjects[m.Chat.ID]; ok {
+		return b.reply(m, "This chat is mapped to "+wiki.EscapeHTML(fixed)+" by CHAT_PROJECTS: change that setting to unlink it.")
+	}
+	return b.reply(m, "This chat is not linked to a project.")
+}
+
+// adminOnly refuses non-admins and private chats; refused says it answered.
+func (b *Bot) adminOnly(m *tele.Message) (refused bool, err error) {
+	switch {
+	case !b.isAdmin(m.Sender):
+		return true, b.reply(m, "⛔ Only admins (ADMIN_USERS) may link chats.")
+	case m.Chat.Type == tele.ChatPrivate:
+		return true, b.reply(m, "Send this in the group you want to link.")
+	}
+	return false, nil
+}
+
+// mentionPattern finds issue keys in text; the surrounding checks keep
+// "ABC-1" inside a word or a URL path out.
+var mentionPattern = regexp.MustCompile(`(^|[^\w/-])([A-Z][A-Z0-9_]{0,29}-[1-9][0-9]{0,9})\b`)
+
+const (
+	mentionQuiet = 10 * time.Minute
+	maxMentions  = 3
+)
+
+// onMentions answers a message in a mapped chat that names issue keys with
+// a one-line card each, at most once per key and chat in mentionQuiet.
+func (b *Bot) onMentions(ctx context.Context, m *tele.Message) error {
+	text := messageText(m)
+	if text == "" || !b.allowed(m.Sender) {
+		return nil
+	}
+	if _, mapped, err := b.project(m.Chat.ID); err != nil || !mapped {
+		return err
+	}
+	var lines []string
+	for _, key := range mentionedKeys(text) {
+		first, err := b.store.Remember("mention:"+strconv.FormatInt(m.Chat.ID, 10)+":"+key, mentionQuiet)
+		if err != nil {
+			return err
+		}
+		if !first {
+			continue
+		}
+		is, err := b.jira.GetIssue(ctx, key)
+		if err != nil {
+			// Not an issue after all, or Jira is away: a card is not worth a retry.
+			b.log.WithError(err).WithField("issue", key).Debug("no card for a mentioned key")
+			continue
+		}
+		lines = append(lines, b.oneLine(is))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return b.reply(m, strings.Join(lines, "\n"))
+}
+
+func mentionedKeys(text string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, sm := range mentionPattern.FindAllStringSubmatch(text, -1) {
+		if k := sm[2]; !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+		if len(keys) == maxMentions {
+			break
+		}
+	}
+	return keys
+}

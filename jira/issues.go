@@ -1,0 +1,278 @@
+package jira
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Card is what the bot shows of an issue: its card and, when asked for,
+// the transitions jtbot's account may make.
+type Card struct {
+	Key, ID     string
+	Project     string
+	Summary     string
+	Type        string
+	Status      string
+	Priority    string
+	Resolution  string
+	Assignee    *User
+	Reporter    *User
+	Updated     time.Time
+	Transitions []Transition
+}
+
+// Transition is one workflow step available on an issue.
+type Transition struct {
+	ID, Name, To string
+}
+
+// ProjectInfo is a Jira project.
+type ProjectInfo struct {
+	Key, Name string
+}
+
+// cardFields are the fields a card and a search hit need.
+var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project"}
+
+// jiraTime is how Jira writes dates in REST answers.
+const jiraTime = "2006-01-02T15:04:05.000-0700"
+
+type named struct {
+	Name Text `json:"name"`
+	Key  Text `json:"key"`
+}
+
+type issueJSON struct {
+	ID     Text `json:"id"`
+	Key    Text `json:"key"`
+	Fields struct {
+		Summary    Text   `json:"summary"`
+		IssueType  *named `json:"issuetype"`
+		Status     *named `json:"status"`
+		Priority   *named `json:"priority"`
+		Resolution *named `json:"resolution"`
+		Project    *named `json:"project"`
+		Assignee   *User  `json:"assignee"`
+		Reporter   *User  `json:"reporter"`
+		Updated    Text   `json:"updated"`
+	} `json:"fields"`
+	Transitions []transitionJSON `json:"transitions"`
+}
+
+type transitionJSON struct {
+	ID   Text   `json:"id"`
+	Name Text   `json:"name"`
+	To   *named `json:"to"`
+}
+
+func (t transitionJSON) transition() Transition {
+	out := Transition{ID: string(t.ID), Name: string(t.Name)}
+	if t.To != nil {
+		out.To = string(t.To.Name)
+	}
+	return out
+}
+
+func nameOf(n *named) string {
+	if n == nil {
+		return ""
+	}
+	return string(n.Name)
+}
+
+func (j issueJSON) card() Card {
+	f := j.Fields
+	is := Card{
+		Key: string(j.Key), ID: string(j.ID), Summary: string(f.Summary),
+		Type: nameOf(f.IssueType), Status: nameOf(f.Status), Priority: nameOf(f.Priority),
+		Resolution: nameOf(f.Resolution), Assignee: f.Assignee, Reporter: f.Reporter,
+	}
+	if f.Project != nil {
+		is.Project = string(f.Project.Key)
+	}
+	if is.Project == "" {
+		is.Project, _, _ = strings.Cut(is.Key, "-")
+	}
+	if t, err := time.Parse(jiraTime, string(f.Updated)); err == nil {
+		is.Updated = t
+	}
+	for _, t := range j.Transitions {
+		is.Transitions = append(is.Transitions, t.transition())
+	}
+	return is
+}
+
+// GetIssue reads an issue's card fields and its available transitions.
+func (c *Client) GetIssue(ctx context.Context, key string) (Card, error) {
+	q := url.Values{"fields": {strings.Join(cardFields, ",")}, "expand": {"transitions"}}
+	var out issueJSON
+	err := c.call(ctx, "read issue", http.MethodGet, "rest/api/2/issue/"+url.PathEscape(key)+"?"+q.Encode(), nil, &out)
+	return out.card(), err
+}
+
+// Transitions lists the transitions jtbot's account may make on an issue.
+func (c *Client) Transitions(ctx context.Context, key string) ([]Transition, error) {
+	var out struct {
+		Transitions []transitionJSON `json:"transitions"`
+	}
+	err := c.call(ctx, "read transitions", http.MethodGet, "rest/api/2/issue/"+url.PathEscape(key)+"/transitions", nil, &out)
+	var list []Transition
+	for _, t := range out.Transitions {
+		list = append(list, t.transition())
+	}
+	return list, err
+}
+
+// DoTransition moves an issue along its workflow.
+func (c *Client) DoTransition(ctx context.Context, key, transitionID string) error {
+	body := map[string]any{"transition": map[string]string{"id": transitionID}}
+	return c.call(ctx, "transition issue", http.MethodPost, "rest/api/2/issue/"+url.PathEscape(key)+"/transitions", body, nil)
+}
+
+// Assign makes userID (an accountId on Cloud, a username on Data Center)
+// the assignee; "" unassigns. go-atlassian's Issue.Assign would lose a
+// context path, so the request is built here.
+func (c *Client) Assign(ctx context.Context, key, userID string) error {
+	cloud, err := c.isCloud(ctx)
+	if err != nil {
+		return err
+	}
+	field := "name"
+	if cloud {
+		field = "accountId"
+	}
+	var id any
+	if userID != "" {
+		id = userID
+	}
+	return c.call(ctx, "assign issue", http.MethodPut, "rest/api/2/issue/"+url.PathEscape(key)+"/assignee", map[string]any{field: id}, nil)
+}
+
+// UserID is how the site names a user in requests: accountId on Cloud,
+// the username on Data Center.
+func (c *Client) UserID(ctx context.Context, u User) (string, error) {
+	cloud, err := c.isCloud(ctx)
+	if err != nil {
+		return "", err
+	}
+	if cloud {
+		return string(u.AccountID), nil
+	}
+	return string(u.Name), nil
+}
+
+// FindUsers searches users by e-mail, name or display name: Cloud takes
+// "query", Data Center "username" (which matches those too).
+func (c *Client) FindUsers(ctx context.Context, query string) ([]User, error) {
+	cloud, err := c.isCloud(ctx)
+	if err != nil {
+		return nil, err
+	}
+	param := "username"
+	if cloud {
+		param = "query"
+	}
+	q := url.Values{param: {query}, "maxResults": {"20"}}
+	var out []User
+	err = c.call(ctx, "search users", http.MethodGet, "rest/api/2/user/search?"+q.Encode(), nil, &out)
+	return out, err
+}
+
+// GetUser reads a user by the id UserID gives.
+func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
+	cloud, err := c.isCloud(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	param := "username"
+	if cloud {
+		param = "accountId"
+	}
+	var out User
+	err = c.call(ctx, "read user", http.MethodGet, "rest/api/2/user?"+url.Values{param: {id}}.Encode(), nil, &out)
+	return out, err
+}
+
+// GetProject reads a project; a missing one is a 404.
+func (c *Client) GetProject(ctx context.Context, key string) (ProjectInfo, error) {
+	var out struct {
+		Key  Text `json:"key"`
+		Name Text `json:"name"`
+	}
+	err := c.call(ctx, "read project", http.MethodGet, "rest/api/2/project/"+url.PathEscape(key), nil, &out)
+	return ProjectInfo{Key: string(out.Key), Name: string(out.Name)}, err
+}
+
+// cloudPage is the most Cloud's /search/jql returns per request when
+// fields other than ids are asked for.
+const cloudPage = 100
+
+// SearchPage returns up to n issues of a JQL search starting at offset
+// start, with card fields, and whether more follow. Cloud's /search/jql
+// pages by token only, so reaching an offset there means walking the pages.
+func (c *Client) SearchPage(ctx context.Context, jql string, start, n int) ([]Card, bool, error) {
+	cloud, err := c.isCloud(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	want := start + n + 1 // one more than shown tells whether a next page exists
+	var found []issueJSON
+	if cloud {
+		found, err = c.searchCloud(ctx, jql, want)
+	} else {
+		found, err = c.searchDC(ctx, jql, start, n+1)
+		start = 0
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if start >= len(found) {
+		return nil, false, nil
+	}
+	found = found[start:]
+	more := len(found) > n
+	if more {
+		found = found[:n]
+	}
+	out := make([]Card, 0, len(found))
+	for _, j := range found {
+		out = append(out, j.card())
+	}
+	return out, more, nil
+}
+
+func (c *Client) searchCloud(ctx context.Context, jql string, want int) ([]issueJSON, error) {
+	var all []issueJSON
+	token := ""
+	for len(all) < want {
+		body := map[string]any{"jql": jql, "fields": cardFields, "maxResults": min(want-len(all), cloudPage)}
+		if token != "" {
+			body["nextPageToken"] = token
+		}
+		var page struct {
+			Issues        []issueJSON `json:"issues"`
+			NextPageToken string      `json:"nextPageToken"`
+		}
+		if err := c.call(ctx, "search", http.MethodPost, "rest/api/2/search/jql", body, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Issues...)
+		if page.NextPageToken == "" || len(page.Issues) == 0 {
+			break
+		}
+		token = page.NextPageToken
+	}
+	return all, nil
+}
+
+func (c *Client) searchDC(ctx context.Context, jql string, start, max int) ([]issueJSON, error) {
+	body := map[string]any{"jql": jql, "fields": cardFields, "startAt": start, "maxResults": max}
+	var page struct {
+		Issues []issueJSON `json:"issues"`
+	}
+	err := c.call(ctx, "search", http.MethodPost, "rest/api/2/search", body, &page)
+	return page.Issues, err
+}
