@@ -85,7 +85,7 @@ func (b *Bot) onMessage(ctx context.Context, m *tele.Message) error {
 	if m.ReplyTo != nil {
 		return b.onReply(ctx, m)
 	}
-	return nil
+	return b.onMentions(ctx, m)
 }
 
 // createIssue makes the post an issue exactly once: the intent is recorded
