@@ -39,45 +39,107 @@ func (s *Store) wake() {
 }
 
 // Enqueue stores it durably. When dedupKey is not empty and was seen within
-// ttl, nothing is stored and duplicate is true. Concurrent calls are committed
-// together in one transaction (one fsync for the group), and each call
-// returns only after its item is on disk.
+// ttl, nothing is stored and duplicate is true. Concurrent calls are
+// committed together (one fsync for the group), and each call returns only
+// after its item is on disk.
 func (s *Store) Enqueue(it Item, dedupKey string, ttl time.Duration) (id uint64, duplicate bool, err error) {
+	now := s.now()
 	if it.Received.IsZero() {
-		it.Received = s.now()
+		it.Received = now
 	}
 	value, err := json.Marshal(it)
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: encode item: %w", err)
 	}
-	now := s.now()
-	err = s.db.Batch(func(tx *bolt.Tx) error {
-		// Batch may run this function again after a failed group: start clean.
-		id, duplicate = 0, false
-		if dedupKey != "" {
-			if seen(tx, dedupKey, now) {
-				duplicate = true
-				return nil
+	req := &enqueueRequest{value: value, dedupKey: dedupKey, until: now.Add(ttl), now: now, done: make(chan struct{})}
+	select {
+	case s.enqueue <- req:
+	case <-s.closed:
+		return 0, false, fmt.Errorf("storage: enqueue: %w", bolt.ErrDatabaseNotOpen)
+	}
+	<-req.done
+	if req.err != nil {
+		return 0, false, fmt.Errorf("storage: enqueue: %w", req.err)
+	}
+	if !req.duplicate {
+		s.wake()
+	}
+	return req.id, req.duplicate, nil
+}
+
+// enqueueRequest is one Enqueue waiting for the committer.
+type enqueueRequest struct {
+	value      []byte
+	dedupKey   string
+	until, now time.Time
+	done       chan struct{}
+
+	id        uint64
+	duplicate bool
+	err       error
+}
+
+// maxGroup bounds one group commit.
+const maxGroup = 1000
+
+// commitEnqueues is the group committer: it takes every request that
+// arrived while the previous commit was being written, and commits them
+// in one transaction. Unlike bbolt's Batch it never waits on a timer, so
+// a lone request is written at once and a crowd shares each fsync.
+func (s *Store) commitEnqueues() {
+	defer close(s.committerDone)
+	for {
+		var group []*enqueueRequest
+		select {
+		case req := <-s.enqueue:
+			group = append(group, req)
+		case <-s.closed:
+			return
+		}
+	collect:
+		for len(group) < maxGroup {
+			select {
+			case req := <-s.enqueue:
+				group = append(group, req)
+			default:
+				break collect
 			}
-			if err := remember(tx, dedupKey, now.Add(ttl)); err != nil {
+		}
+		s.commitGroup(group)
+	}
+}
+
+func (s *Store) commitGroup(group []*enqueueRequest) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		q := tx.Bucket(bucketQueue)
+		for _, req := range group {
+			req.id, req.duplicate = 0, false
+			if req.dedupKey != "" {
+				if seen(tx, req.dedupKey, req.now) {
+					req.duplicate = true
+					continue
+				}
+				if err := remember(tx, req.dedupKey, req.until); err != nil {
+					return err
+				}
+			}
+			seq, err := q.NextSequence()
+			if err != nil {
+				return err
+			}
+			req.id = seq
+			if err := q.Put(u64(seq), req.value); err != nil {
 				return err
 			}
 		}
-		q := tx.Bucket(bucketQueue)
-		seq, err := q.NextSequence()
-		if err != nil {
-			return err
-		}
-		id = seq
-		return q.Put(u64(seq), value)
+		return nil
 	})
-	if err != nil {
-		return 0, false, fmt.Errorf("storage: enqueue: %w", err)
+	for _, req := range group {
+		if err != nil {
+			req.id, req.duplicate, req.err = 0, false, err
+		}
+		close(req.done)
 	}
-	if !duplicate {
-		s.wake()
-	}
-	return id, duplicate, nil
 }
 
 func seen(tx *bolt.Tx, key string, now time.Time) bool {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,6 +49,11 @@ type Store struct {
 	db     *bolt.DB
 	notify chan struct{}
 	now    func() time.Time
+
+	enqueue       chan *enqueueRequest
+	closed        chan struct{}
+	committerDone chan struct{}
+	closeOnce     sync.Once
 }
 
 // Options tune Open; the zero value is fine for production.
@@ -80,11 +86,13 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: chmod %s: %w", path, err)
 	}
-	s := &Store{db: db, notify: make(chan struct{}, 1), now: opts.Now}
+	s := &Store{db: db, notify: make(chan struct{}, 1), now: opts.Now,
+		enqueue: make(chan *enqueueRequest), closed: make(chan struct{}), committerDone: make(chan struct{})}
 	if err := s.prepare(); err != nil {
 		db.Close()
 		return nil, err
 	}
+	go s.commitEnqueues()
 	return s, nil
 }
 
@@ -105,8 +113,15 @@ func (s *Store) prepare() error {
 	})
 }
 
-// Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the group committer and closes the database file. Enqueue
+// calls already handed to the committer finish first.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		<-s.committerDone
+	})
+	return s.db.Close()
+}
 
 // Path is the database file's path.
 func (s *Store) Path() string { return s.db.Path() }
