@@ -144,8 +144,9 @@ func TestBackupAndQueueWhileRunning(t *testing.T) {
 		t.Errorf("backup lacks the link: %+v %v", l, err)
 	}
 
+	// Through the daemon's socket (the file is locked); work may still be queued.
 	code, out = command(w.env(), "queue")
-	if code != 0 || !strings.Contains(out, "queued: 0, dead letters: 0") {
+	if code != 0 || !strings.Contains(out, "dead letters: 0") {
 		t.Errorf("queue: exit %d\n%s", code, out)
 	}
 }
