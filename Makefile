@@ -5,7 +5,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build run test demo lint install clean
+.PHONY: build run test demo lint install bench clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o jtbot .
@@ -21,6 +21,11 @@ test:
 # daemon (this build) against them, and a transcript of what happened.
 demo: build
 	go run ./demo -bin ./jtbot
+
+# Go benchmarks of the hot paths, each beside the limit it is compared with
+# (raw bbolt writes for the durable queue).
+bench:
+	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
