@@ -5,7 +5,9 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: build run test demo lint install bench clean
+FUZZTIME ?= 1m
+
+.PHONY: build run test demo lint install bench fuzz clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o jtbot .
@@ -26,6 +28,16 @@ demo: build
 # (raw bbolt writes for the durable queue).
 bench:
 	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki
+
+# Every fuzz target for FUZZTIME each; seeds are the committed fixtures and
+# testdata/fuzz corpora.
+fuzz:
+	@for pkg in ./jira ./jira/wiki ./bot; do \
+		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \
+		done; \
+	done
 
 lint:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
