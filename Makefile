@@ -26,8 +26,9 @@ demo: build
 
 # Go benchmarks of the hot paths, each beside the limit it is compared with
 # (raw bbolt writes for the durable queue).
-bench:
+bench: build
 	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki
+	go run ./bench -bin ./jtbot -out BENCHMARKS.md
 
 # Every fuzz target for FUZZTIME each; seeds are the committed fixtures and
 # testdata/fuzz corpora.

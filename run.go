@@ -29,6 +29,13 @@ const (
 	exitConfig = 2
 )
 
+// Failed webhook authentications allowed per client address: a burst of 30,
+// then one every 10 seconds.
+const (
+	authFailureBurst = 30
+	authFailureRate  = 0.1
+)
+
 // shutdownGrace bounds a clean stop (DESIGN §1: exit within 10 s).
 const shutdownGrace = 8 * time.Second
 
@@ -238,8 +245,9 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 
 func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, stats *metrics.Metrics, log *logrus.Logger) *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/webhook/telegram/", b.WebhookHandler())
-	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, log.WithField("component", "jira")))
+	guard := newAuthGuard(authFailureBurst, authFailureRate, time.Now)
+	mux.Handle("/webhook/telegram/", guard.wrap(b.WebhookHandler()))
+	mux.Handle("/webhook/jira/", guard.wrap(jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, log.WithField("component", "jira"))))
 	mux.HandleFunc("/healthz", healthz(store, b))
 	mux.Handle("GET /metrics", stats.Handler())
 	return &http.Server{

@@ -246,3 +246,23 @@ func (s *Store) Counts() (messages, roots int) {
 	})
 	return messages, roots
 }
+
+// LinkedMessage is one message → issue link, for LinkMessages.
+type LinkedMessage struct {
+	ChatID    int64
+	MessageID int
+	Link      Link
+}
+
+// LinkMessages stores many links in one transaction (imports, benchmarks).
+func (s *Store) LinkMessages(links []LinkedMessage) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMessages)
+		for _, l := range links {
+			if err := b.Put(msgKey(l.ChatID, l.MessageID), encodeLink(l.Link)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
