@@ -2,7 +2,6 @@ package storage
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -47,11 +46,7 @@ func (s *Store) Enqueue(it Item, dedupKey string, ttl time.Duration) (id uint64,
 	if it.Received.IsZero() {
 		it.Received = now
 	}
-	value, err := json.Marshal(it)
-	if err != nil {
-		return 0, false, fmt.Errorf("storage: encode item: %w", err)
-	}
-	req := &enqueueRequest{value: value, dedupKey: dedupKey, until: now.Add(ttl), now: now, done: make(chan struct{})}
+	req := &enqueueRequest{value: encodeItem(it), dedupKey: dedupKey, until: now.Add(ttl), now: now, done: make(chan struct{})}
 	select {
 	case s.enqueue <- req:
 	case <-s.closed:
@@ -208,14 +203,6 @@ func (s *Store) list(bucket []byte, limit int) ([]Item, error) {
 	return items, err
 }
 
-func decodeItem(k, v []byte) (Item, error) {
-	var it Item
-	if err := json.Unmarshal(v, &it); err != nil {
-		return it, fmt.Errorf("storage: decode item %x: %w", k, err)
-	}
-	it.ID = binary.BigEndian.Uint64(k)
-	return it, nil
-}
 
 // Depth counts the queued items.
 func (s *Store) Depth() (queued, dead int) {
@@ -255,11 +242,7 @@ func (s *Store) update(bucket []byte, id uint64, change func(*Item)) error {
 			return err
 		}
 		change(&it)
-		value, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		return b.Put(u64(id), value)
+		return b.Put(u64(id), encodeItem(it))
 	})
 }
 
@@ -307,13 +290,9 @@ func (s *Store) move(from, to []byte, id uint64, change func(*Item)) error {
 			return err
 		}
 		change(&it)
-		value, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
 		if err := src.Delete(u64(id)); err != nil {
 			return err
 		}
-		return tx.Bucket(to).Put(u64(id), value)
+		return tx.Bucket(to).Put(u64(id), encodeItem(it))
 	})
 }

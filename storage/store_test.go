@@ -297,3 +297,34 @@ func TestBackupWhileWriting(t *testing.T) {
 		}
 	}
 }
+
+func TestItemEncodingRoundTrip(t *testing.T) {
+	now := time.Unix(1_700_000_000, 123456789)
+	items := []Item{
+		{},
+		{Source: "jira", Key: "issue:1", Group: "jira:OPS", Payload: []byte(`{"a":"\u00ff"}`), Received: now, Attempts: 3, NotBefore: now.Add(time.Minute), LastError: "jira: 503"},
+		{Source: "telegram", Payload: []byte{0, 1, 2, 0xff}},
+	}
+	for i, it := range items {
+		it.ID = uint64(i + 1)
+		got, err := decodeItem(u64(it.ID), encodeItem(it))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != it.ID || got.Source != it.Source || got.Key != it.Key || got.Group != it.Group || got.LastError != it.LastError ||
+			got.Attempts != it.Attempts || !got.Received.Equal(it.Received) || !got.NotBefore.Equal(it.NotBefore) || string(got.Payload) != string(it.Payload) {
+			t.Errorf("item %d: got %+v, want %+v", i, got, it)
+		}
+	}
+	// Items written as JSON by the first version still read.
+	old := []byte(`{"src":"jira","key":"issue:9","payload":"e30=","received":"2026-11-29T05:00:00Z","attempts":2}`)
+	got, err := decodeItem(u64(9), old)
+	if err != nil || got.Source != "jira" || string(got.Payload) != "{}" || got.Attempts != 2 {
+		t.Errorf("old item = %+v, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, {itemFormat}, append([]byte{itemFormat}, make([]byte, 20)...), {9, 9, 9}} {
+		if _, err := decodeItem(u64(1), bad); err == nil {
+			t.Errorf("decodeItem(%v) accepted a broken value", bad)
+		}
+	}
+}
