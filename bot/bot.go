@@ -52,6 +52,7 @@ type Bot struct {
 
 	running atomic.Bool // the Telegram side is up (getMe done, updates flowing)
 	jiraMe  atomic.Pointer[jira.User]
+	out     outbox // Jira → Telegram: rate limits and known names (jira.go)
 }
 
 // New builds the bot without contacting Telegram; Run does that.

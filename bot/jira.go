@@ -3,9 +3,10 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/wiki"
@@ -13,48 +14,379 @@ import (
 	tele "gopkg.in/telebot.v3"
 )
 
-// maxMessage is Telegram's limit on a message's text.
-const maxMessage = 4096
+// digestMin is how many issues of one batch going to one chat turn into a
+// digest: a bulk edit in Jira becomes one message, not hundreds.
+const digestMin = 5
 
-// handleJiraEvents handles a batch of Jira events: one event, or a burst
-// for one issue. For now each event gets its own message.
+// outbox is the state of Jira → Telegram sending. Its zero value is ready.
+type outbox struct {
+	limit limiter
+	mu    sync.Mutex
+	names map[string]string // Jira accountId, name or key → display name ("" = unknown)
+}
+
+// maxNames bounds the name cache; it starts over when full.
+const maxNames = 1000
+
+func (o *outbox) name(id string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, ok := o.names[id]
+	return n, ok
+}
+
+func (o *outbox) learn(id, name string) {
+	if id == "" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.names == nil || len(o.names) >= maxNames {
+		o.names = make(map[string]string)
+	}
+	o.names[id] = name
+}
+
+// handleJiraEvents turns a batch of Jira events into Telegram messages: one
+// message per issue under its root (or a digest when many issues go to one
+// chat), edits of comment messages, and a DM to each watcher. When a send
+// must wait for Telegram's limits, the issues already delivered are
+// reported done and the rest wait in the queue, in order.
 func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error {
-	for _, it := range batch {
-		if err := b.handleJira(ctx, it.Payload); err != nil {
+	notes, err := b.notes(ctx, batch)
+	if err != nil {
+		return err
+	}
+	places := make(map[*note]placement, len(notes))
+	for _, n := range notes {
+		if places[n], err = b.placementOf(n); err != nil {
 			return err
+		}
+	}
+	if wait := b.watcherWait(notes); wait > 0 {
+		return rateWait{after: wait}
+	}
+	dms := make(map[int64][]string)
+	defer b.sendDMs(dms)
+	var done []uint64
+	fail := func(err error) error {
+		if len(done) == 0 {
+			return err
+		}
+		return partialError{done: done, err: err}
+	}
+	finished := func(n *note, text string) {
+		done = append(done, n.items...)
+		if text == "" {
+			return
+		}
+		if err := b.queueDMs(dms, n.key, text); err != nil {
+			b.log.WithError(err).WithField("issue", n.key).Warn("cannot read the issue's watchers")
+		}
+	}
+	digested := make(map[*note]bool)
+	for _, d := range digestGroups(notes, places) {
+		// Edits first: they are safe to repeat, the digest is not.
+		texts := make([]string, len(d.notes))
+		for i, n := range d.notes {
+			if texts[i], err = b.deliver(n, places[n], false); err != nil {
+				return fail(err)
+			}
+		}
+		if err := b.sendDigest(d); err != nil {
+			return fail(err)
+		}
+		for i, n := range d.notes {
+			digested[n] = true
+			finished(n, texts[i])
+		}
+	}
+	for _, n := range notes {
+		if digested[n] {
+			continue
+		}
+		text, err := b.deliver(n, places[n], true)
+		if err != nil {
+			return fail(err)
+		}
+		finished(n, text)
+	}
+	return nil
+}
+
+// placement is where an issue's messages go.
+type placement struct {
+	ref     storage.MessageRef
+	newRoot bool // no root yet: the message becomes it
+	ok      bool
+}
+
+// placementOf places an issue: under its root, or, for a mapped project, in
+// the project's chat as a new root. Other issues only reach watchers.
+func (b *Bot) placementOf(n *note) (placement, error) {
+	root, err := b.store.Root(n.key)
+	if err == nil {
+		return placement{ref: root.MessageRef, ok: true}, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return placement{}, err
+	}
+	chat, ok, err := b.chatFor(n.project)
+	if err != nil || !ok {
+		return placement{}, err
+	}
+	return placement{ref: storage.MessageRef{ChatID: chat}, newRoot: true, ok: true}, nil
+}
+
+// digest is the issues of a batch shown in one chat as one message.
+type digest struct {
+	chat  int64
+	notes []*note
+}
+
+// digestGroups picks, per chat, the issues to show in one digest: only
+// when at least digestMin issues of the batch have news for that chat.
+func digestGroups(notes []*note, places map[*note]placement) []digest {
+	byChat := make(map[int64][]*note)
+	var chats []int64
+	for _, n := range notes {
+		p := places[n]
+		if !p.ok || len(n.lines()) == 0 {
+			continue
+		}
+		if byChat[p.ref.ChatID] == nil {
+			chats = append(chats, p.ref.ChatID)
+		}
+		byChat[p.ref.ChatID] = append(byChat[p.ref.ChatID], n)
+	}
+	var digests []digest
+	for _, chat := range chats {
+		if len(byChat[chat]) >= digestMin {
+			digests = append(digests, digest{chat: chat, notes: byChat[chat]})
+		}
+	}
+	return digests
+}
+
+func (b *Bot) sendDigest(d digest) error {
+	entries := make([]digestEntry, 0, len(d.notes))
+	project := d.notes[0].project
+	for _, n := range d.notes {
+		entries = append(entries, digestEntry{browseURL: b.jira.BrowseURL(n.key), key: n.key, summary: n.summary, what: n.briefs()})
+		if n.project != project {
+			project = ""
+		}
+	}
+	link := b.jira.Server()
+	if project != "" {
+		link = b.jira.BrowseURL(project)
+	}
+	_, err := b.sendLimited(storage.MessageRef{ChatID: d.chat}, digestMessage(project, entries, link))
+	return err
+}
+
+// deliver applies an issue's note: edits of earlier comment messages, then
+// (unless a digest showed it) one message under the issue's root. It
+// returns the message text for watchers, "" when there is none. Either all
+// of it goes now or, when a chat it touches is busy, none of it: a retry
+// must not repeat a sent message.
+func (b *Bot) deliver(n *note, p placement, post bool) (string, error) {
+	browse := b.jira.BrowseURL(n.key)
+	header := issueHeader(browse, n.key, n.issueType, n.summary)
+	edits, err := b.editTargets(n)
+	if err != nil {
+		return "", err
+	}
+	lines := n.lines()
+	post = post && p.ok && len(lines) > 0
+	var chats []int64
+	for _, e := range edits {
+		chats = append(chats, e.link.ChatID)
+	}
+	if post {
+		chats = append(chats, p.ref.ChatID)
+	}
+	if err := b.admit(chats); err != nil {
+		return "", err
+	}
+	for _, e := range edits {
+		if err := b.editMessage(n.key, e.link.MessageRef, composeMessage(header, []string{e.text}, browse)); err != nil {
+			return "", err
+		}
+	}
+	if len(lines) == 0 {
+		return "", nil
+	}
+	text := composeMessage(header, lines, browse)
+	if !post {
+		return text, nil
+	}
+	sent, err := b.send(p.ref, text)
+	if err != nil {
+		b.noteFlood(p.ref.ChatID, err)
+		return "", err
+	}
+	if p.newRoot {
+		if err := b.store.SetRoot(n.key, *sent, false); err != nil {
+			return "", err
+		}
+	}
+	return text, b.recordShown(n, *sent)
+}
+
+// admit reserves one send in each chat, or, when one of them must wait,
+// reserves nothing and says how long.
+func (b *Bot) admit(chats []int64) error {
+	now := b.now()
+	for _, c := range chats {
+		if wait := b.out.limit.peek(c, now); wait > 0 {
+			return rateWait{chat: c, after: wait}
+		}
+	}
+	for _, c := range chats {
+		b.out.limit.record(c, now)
+	}
+	return nil
+}
+
+// editTarget is a comment's earlier message and its new text.
+type editTarget struct {
+	link storage.CommentLink
+	text string
+}
+
+// editTargets finds the messages a note's comment edits change. Comments
+// jtbot wrote from Telegram, and comments we never showed, are left alone.
+func (b *Bot) editTargets(n *note) ([]editTarget, error) {
+	var out []editTarget
+	for _, e := range n.edits {
+		link, err := b.store.Comment(n.key, e.id)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && link.FromTelegram) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, editTarget{link: link, text: e.text})
+	}
+	return out, nil
+}
+
+// recordShown links the message to the comments and attachments it shows,
+// comments last so that a reply to the message names its comment.
+func (b *Bot) recordShown(n *note, ref storage.MessageRef) error {
+	for _, comments := range []bool{false, true} {
+		for _, e := range n.entries {
+			if e.dropped || (e.comment != "") != comments {
+				continue
+			}
+			for _, id := range e.shown {
+				if err := b.store.LinkComment(n.key, id, ref, false); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
 }
 
-// handleJira turns one queued Jira event into Telegram messages.
-func (b *Bot) handleJira(ctx context.Context, payload []byte) error {
-	ev, err := jira.ParseEvent(payload)
-	if err != nil {
-		return permanent(err)
+// editMessage rewrites a message we posted, as plain text if Telegram
+// refuses the HTML.
+func (b *Bot) editMessage(key string, ref storage.MessageRef, text string) error {
+	msg := &tele.Message{ID: ref.MessageID, Chat: &tele.Chat{ID: ref.ChatID}}
+	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
+	_, err := b.tg.Edit(msg, text, opts)
+	if err != nil && strings.Contains(err.Error(), "can't parse entities") {
+		b.log.WithError(err).Warn("telegram refused our HTML; editing as plain text")
+		opts.ParseMode = tele.ModeDefault
+		_, err = b.tg.Edit(msg, stripTags(text), opts)
 	}
-	key, err := b.issueKey(ctx, ev)
-	if err != nil || key == "" {
-		return err
+	switch {
+	case err == nil, strings.Contains(err.Error(), "message is not modified"):
+		return nil // Jira reports each edit twice
+	case strings.Contains(err.Error(), "message to edit not found"):
+		b.log.WithField("issue", key).Debug("the comment's message is gone; edit skipped")
+		return nil
 	}
-	switch ev.WebhookEvent {
-	case jira.EventIssueCreated:
-		return b.onIssueCreated(ev, key)
-	case jira.EventIssueUpdated:
-		if ev.IssueEventType == "issue_commented" && ev.Comment != nil {
-			return b.onCommentCreated(ev, key) // Data Center's form of comment_created
+	b.noteFlood(ref.ChatID, err)
+	return err
+}
+
+// sendLimited sends within Telegram's limits: when the chat (or the bot)
+// has sent too much lately, it returns rateWait instead of sending.
+func (b *Bot) sendLimited(ref storage.MessageRef, text string) (*storage.MessageRef, error) {
+	if wait := b.out.limit.reserve(ref.ChatID, b.now()); wait > 0 {
+		return nil, rateWait{chat: ref.ChatID, after: wait}
+	}
+	sent, err := b.send(ref, text)
+	b.noteFlood(ref.ChatID, err)
+	return sent, err
+}
+
+// noteFlood holds a chat for Telegram's retry_after after a 429.
+func (b *Bot) noteFlood(chat int64, err error) {
+	var flood tele.FloodError
+	if errors.As(err, &flood) {
+		b.out.limit.pause(chat, b.now().Add(time.Duration(max(flood.RetryAfter, 1))*time.Second))
+	}
+}
+
+// dmPatience is how long a batch waits for a watcher's private chat to
+// be free; a longer wait drops the DM instead of delaying the group.
+const dmPatience = 5 * time.Second
+
+// watcherWait says how long to hold the batch so that every watcher's DM
+// can be sent within the limits (0 when it can go now).
+func (b *Bot) watcherWait(notes []*note) time.Duration {
+	var wait time.Duration
+	for _, n := range notes {
+		if len(n.lines()) == 0 {
+			continue
 		}
-		return b.onIssueUpdated(ctx, ev, key)
-	case jira.EventCommentCreated:
-		return b.onCommentCreated(ev, key)
-	case jira.EventCommentUpdated, jira.EventCommentDeleted:
-		return b.onCommentChanged(ev, key)
-	case jira.EventIssueDeleted:
-		return b.notify(ev, key, "🗑 deleted")
-	case jira.EventAttachmentCreated:
-		return b.notify(ev, key, attachmentLine(ev.Attachment))
+		watchers, err := b.store.Watchers(n.key)
+		if err != nil {
+			continue // queueDMs reports it
+		}
+		for _, w := range watchers {
+			wait = max(wait, b.out.limit.peek(w, b.now()))
+		}
 	}
-	return nil
+	if wait > dmPatience {
+		return 0
+	}
+	return wait
+}
+
+// queueDMs adds a notification for the issue's watchers.
+func (b *Bot) queueDMs(dms map[int64][]string, key, text string) error {
+	watchers, err := b.store.Watchers(key)
+	for _, w := range watchers {
+		dms[w] = append(dms[w], text)
+	}
+	return err
+}
+
+// sendDMs sends each watcher one message with the batch's notifications.
+// DMs are a courtesy: one that fails (the user blocked the bot, or the
+// limits are reached) is logged and dropped, never retried.
+func (b *Bot) sendDMs(dms map[int64][]string) {
+	users := make([]int64, 0, len(dms))
+	for u := range dms {
+		users = append(users, u)
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
+	for _, u := range users {
+		log := b.log.WithField("user", u)
+		if wait := b.out.limit.reserve(u, b.now()); wait > 0 {
+			log.Warn("watcher DM dropped: telegram rate limit")
+			continue
+		}
+		text := wiki.Truncate(strings.Join(dms[u], "\n\n"), maxMessage)
+		if _, err := b.send(storage.MessageRef{ChatID: u}, text); err != nil {
+			b.noteFlood(u, err)
+			log.WithError(redactErr(err, b.cfg.TelegramToken)).Warn("watcher DM dropped")
+		}
+	}
 }
 
 // issueKey finds the event's issue key: from the payload, or, for Data
@@ -84,179 +416,67 @@ func (b *Bot) issueKey(ctx context.Context, ev *jira.Event) (string, error) {
 	return key, b.store.RememberIssueID(id, key)
 }
 
-func (b *Bot) onIssueCreated(ev *jira.Event, key string) error {
-	if root, err := b.store.Root(key); err == nil && root.FromTelegram {
-		return nil // jtbot created it from a post: no echo
-	}
-	return b.notify(ev, key, "🆕 created")
+// nameBook resolves Jira mentions ([~accountid:…], [~name]) to display
+// names: from the users the batch's events name, from the cache, or, a few
+// times per batch, from Jira's user API.
+type nameBook struct {
+	ctx     context.Context
+	b       *Bot
+	lookups int
 }
 
-func (b *Bot) onIssueUpdated(ctx context.Context, ev *jira.Event, key string) error {
-	if ev.Changelog == nil {
-		return nil
-	}
-	me := b.jiraAccount(ctx)
-	var lines []string
-	var other []string
-	for _, item := range ev.Changelog.Items {
-		field := strings.ToLower(string(item.Field))
-		if me != "" && ev.User.ID() == me && (field == "summary" || field == "description") {
-			continue // jtbot's own edit, following a Telegram edit
+// maxLookups bounds the user API calls one batch makes.
+const maxLookups = 5
+
+func newNameBook(ctx context.Context, b *Bot, events []jiraEvent) *nameBook {
+	for _, je := range events {
+		ev := je.ev
+		users := []*jira.User{ev.User}
+		if ev.Comment != nil {
+			users = append(users, ev.Comment.Author, ev.Comment.UpdateAuthor)
 		}
-		if line := changeLine(field, item); line != "" {
-			lines = append(lines, line)
-		} else {
-			other = append(other, string(item.Field))
+		if ev.Issue != nil {
+			users = append(users, ev.Issue.Fields.Assignee, ev.Issue.Fields.Reporter)
+		}
+		if ev.Attachment != nil {
+			users = append(users, ev.Attachment.Author)
+		}
+		for _, u := range users {
+			b.learnUser(u)
 		}
 	}
-	if len(other) > 0 {
-		lines = append(lines, "✏️ changed: "+wiki.EscapeHTML(strings.Join(other, ", ")))
-	}
-	if len(lines) == 0 {
-		return nil
-	}
-	return b.notify(ev, key, strings.Join(lines, "\n"))
+	return &nameBook{ctx: ctx, b: b}
 }
 
-func changeLine(field string, it jira.ChangeItem) string {
-	from, to := wiki.EscapeHTML(string(it.FromString)), wiki.EscapeHTML(string(it.ToString))
-	switch field {
-	case "status":
-		return fmt.Sprintf("🔄 %s → <b>%s</b>", from, to)
-	case "assignee":
-		if to == "" {
-			return "👤 unassigned"
-		}
-		return "👤 assigned to <b>" + to + "</b>"
-	case "priority":
-		return fmt.Sprintf("⚡ priority %s → <b>%s</b>", from, to)
-	case "resolution":
-		if to == "" {
-			return "↩️ unresolved"
-		}
-		return "✅ resolved: <b>" + to + "</b>"
-	case "summary":
-		return "📝 summary: " + to
-	case "duedate":
-		return "📅 due " + to
+func (b *Bot) learnUser(u *jira.User) {
+	if u == nil || u.DisplayName == "" {
+		return
+	}
+	for _, id := range []jira.Text{u.AccountID, u.Name, u.Key} {
+		b.out.learn(string(id), string(u.DisplayName))
+	}
+}
+
+func (nb *nameBook) mention(id string) string {
+	if name, ok := nb.b.out.name(id); ok {
+		return name
+	}
+	if nb.lookups >= maxLookups {
+		return ""
+	}
+	nb.lookups++
+	u, err := nb.b.jira.GetUser(nb.ctx, id)
+	switch {
+	case err == nil:
+		nb.b.learnUser(&u)
+		nb.b.out.learn(id, u.Display())
+		return u.Display()
+	case jira.IsNotFound(err):
+		nb.b.out.learn(id, "")
+	default:
+		nb.b.log.WithError(err).Debug("cannot read a mentioned Jira user")
 	}
 	return ""
-}
-
-func (b *Bot) onCommentCreated(ev *jira.Event, key string) error {
-	c := ev.Comment
-	if c == nil || c.ID == "" {
-		return nil
-	}
-	if _, err := b.store.Comment(key, string(c.ID)); err == nil {
-		return nil // written by jtbot from a reply, or already posted
-	}
-	text := "💬 <b>" + wiki.EscapeHTML(c.Author.Display()) + "</b>:\n" + wiki.ToTelegramHTML(string(c.Body), nil)
-	sent, err := b.post(ev, key, text)
-	if err != nil || sent == nil {
-		return err
-	}
-	return b.store.LinkComment(key, string(c.ID), *sent, false)
-}
-
-// onCommentChanged edits the message that shows the comment.
-func (b *Bot) onCommentChanged(ev *jira.Event, key string) error {
-	c := ev.Comment
-	if c == nil {
-		return nil
-	}
-	link, err := b.store.Comment(key, string(c.ID))
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && link.FromTelegram) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	text := "💬 <b>" + wiki.EscapeHTML(c.Author.Display()) + "</b>:\n" + wiki.ToTelegramHTML(string(c.Body), nil)
-	if ev.WebhookEvent == jira.EventCommentDeleted {
-		text = "💬 <i>comment deleted</i>"
-	}
-	msg := &tele.Message{ID: link.MessageID, Chat: &tele.Chat{ID: link.ChatID}}
-	_, err = b.tg.Edit(msg, b.header(ev, key)+"\n"+text, &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true})
-	if err != nil && strings.Contains(err.Error(), "message is not modified") {
-		return nil
-	}
-	return err
-}
-
-// notify posts one line about an issue under its root.
-func (b *Bot) notify(ev *jira.Event, key, line string) error {
-	_, err := b.post(ev, key, line)
-	return err
-}
-
-// post sends text, headed by the issue, under the issue's root. An issue of
-// a mapped project without a root gets this message as its root. It returns
-// nil, nil when the issue has no place in Telegram.
-func (b *Bot) post(ev *jira.Event, key, text string) (*storage.MessageRef, error) {
-	text = wiki.Truncate(b.header(ev, key)+"\n"+text, maxMessage)
-	root, err := b.store.Root(key)
-	if err == nil {
-		return b.send(root.MessageRef, text)
-	}
-	if !errors.Is(err, storage.ErrNotFound) {
-		return nil, err
-	}
-	chat, ok, err := b.chatFor(projectOf(ev, key))
-	if err != nil || !ok {
-		return nil, err
-	}
-	sent, err := b.send(storage.MessageRef{ChatID: chat}, text)
-	if err != nil {
-		return nil, err
-	}
-	return sent, b.store.SetRoot(key, *sent, false)
-}
-
-func (b *Bot) header(ev *jira.Event, key string) string {
-	h := fmt.Sprintf("%s <a href=\"%s\">%s</a>", typeEmoji(ev), wiki.EscapeHTML(b.jira.BrowseURL(key)), key)
-	if ev.Issue != nil && ev.Issue.Fields.Summary != "" {
-		h += " " + wiki.EscapeHTML(string(ev.Issue.Fields.Summary))
-	}
-	return h
-}
-
-func typeEmoji(ev *jira.Event) string {
-	if ev.Issue == nil || ev.Issue.Fields.IssueType == nil {
-		return "📌"
-	}
-	switch strings.ToLower(string(ev.Issue.Fields.IssueType.Name)) {
-	case "bug":
-		return "🐞"
-	case "story":
-		return "📗"
-	case "epic":
-		return "⚡"
-	case "sub-task", "subtask":
-		return "🔹"
-	}
-	return "📌"
-}
-
-func attachmentLine(a *jira.Attachment) string {
-	if a == nil {
-		return "📎 attachment added"
-	}
-	name := wiki.EscapeHTML(string(a.Filename))
-	if strings.HasPrefix(string(a.Content), "http") {
-		name = fmt.Sprintf("<a href=\"%s\">%s</a>", wiki.EscapeHTML(string(a.Content)), name)
-	}
-	return fmt.Sprintf("📎 %s (%s)", name, humanSize(a.Size))
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func projectOf(ev *jira.Event, key string) string {

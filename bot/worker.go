@@ -111,10 +111,18 @@ func (b *Bot) waitFor(batch []storage.Item) time.Duration {
 		}
 	}
 	if batch[0].Group != "" {
-		wait = max(wait, last.Add(b.quiet(batch[0])).Sub(now))
+		quiet := b.quiet(batch[0])
+		// A group that never falls quiet (a busy project) still goes out.
+		if patience := batch[0].Received.Add(groupPatience * quiet); last.After(patience) {
+			last = patience
+		}
+		wait = max(wait, last.Add(quiet).Sub(now))
 	}
 	return wait
 }
+
+// groupPatience bounds, in quiet periods, how long a group may keep growing.
+const groupPatience = 4
 
 // quiet is how long a group waits for more members.
 func (b *Bot) quiet(it storage.Item) time.Duration {
@@ -135,6 +143,20 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	first := batch[0]
 	log := b.log.WithFields(logrus.Fields{"item": first.ID, "items": len(batch), "source": first.Source, "attempt": first.Attempts + 1})
 	err := b.process(ctx, batch)
+	var partial partialError
+	if errors.As(err, &partial) {
+		// The handler finished some items before it had to stop.
+		var done []storage.Item
+		done, batch = partial.remaining(batch)
+		b.finish(log, done, func(id uint64) error { return b.store.Done(id) })
+		for _, it := range done {
+			b.stats.Delivered(it.Source, it.Received)
+		}
+		err = partial.err
+		if len(batch) == 0 {
+			return 0, true
+		}
+	}
 	if err == nil {
 		b.finish(log, batch, func(id uint64) error { return b.store.Done(id) })
 		for _, it := range batch {
@@ -145,6 +167,13 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	if ctx.Err() != nil {
 		// Shutting down: the items stay as they were and run again after restart.
 		return 0, false
+	}
+	var rw rateWait
+	if errors.As(err, &rw) {
+		// Not a failure: the items wait in the queue for Telegram's limits.
+		log.WithField("retry_in", rw.after.String()).Debug("waiting for telegram's rate limit")
+		b.finish(log, batch, func(id uint64) error { return b.store.Retry(id, b.now().Add(rw.after), rw.Error()) })
+		return rw.after, false
 	}
 	err = redactErr(err, b.cfg.TelegramToken)
 	retry, after := decide(err, first.Attempts)

@@ -83,7 +83,7 @@ func (h *webhook) serve(r *http.Request) (int, string) {
 }
 
 func (h *webhook) enqueue(r *http.Request, ev *Event, body []byte) (int, string) {
-	it := storage.Item{Source: "jira", Key: "issue:" + ev.IssueID(), Payload: body}
+	it := storage.Item{Source: "jira", Key: "issue:" + ev.IssueID(), Group: burstGroup(ev), Payload: body}
 	_, dup, err := h.queue.Enqueue(it, DeliveryID(r.Header, body), DedupTTL)
 	if err != nil {
 		// Jira retries on 5xx, which is what we want when the disk fails.
@@ -96,6 +96,20 @@ func (h *webhook) enqueue(r *http.Request, ev *Event, body []byte) (int, string)
 	h.metrics.Received("jira", ev.WebhookEvent)
 	h.log.WithField("event", ev.WebhookEvent).Debug("jira webhook queued")
 	return http.StatusOK, "ok"
+}
+
+// burstGroup joins the events of one project, so that the worker handles a
+// burst (one issue edited several times, or a bulk edit of many issues) as
+// one batch after COALESCE_WINDOW of quiet. Data Center comment events name
+// no project: they group by issue.
+func burstGroup(ev *Event) string {
+	if ev.Issue != nil && ev.Issue.Fields.Project != nil && ev.Issue.Fields.Project.Key != "" {
+		return "jira:" + string(ev.Issue.Fields.Project.Key)
+	}
+	if project, _, ok := strings.Cut(ev.IssueKey(), "-"); ok {
+		return "jira:" + project
+	}
+	return "issue:" + ev.IssueID()
 }
 
 // DeliveryID names one delivery for dedup: Jira's identifier header, or a
