@@ -203,7 +203,6 @@ func (s *Store) list(bucket []byte, limit int) ([]Item, error) {
 	return items, err
 }
 
-
 // Depth counts the queued items.
 func (s *Store) Depth() (queued, dead int) {
 	_ = s.db.View(func(tx *bolt.Tx) error {
