@@ -142,7 +142,7 @@ func (b *Bot) queueUpdate(raw []byte) (int, error) {
 	if head.UpdateID <= 0 {
 		return 0, errNoUpdateID
 	}
-	it := storage.Item{Source: "telegram", Key: head.orderKey(), Payload: raw}
+	it := storage.Item{Source: "telegram", Key: head.orderKey(), Group: head.album(), Payload: raw}
 	_, dup, err := b.store.Enqueue(it, "tg:"+strconv.Itoa(head.UpdateID), 24*time.Hour)
 	if err == nil && !dup {
 		b.stats.Received("telegram", head.kind())
@@ -168,6 +168,7 @@ type chatOnly struct {
 	Chat struct {
 		ID int64 `json:"id"`
 	} `json:"chat"`
+	MediaGroupID string `json:"media_group_id"`
 }
 
 // kind names the update's type for metrics.

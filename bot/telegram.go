@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,15 +15,13 @@ import (
 	tele "gopkg.in/telebot.v3"
 )
 
-// handleUpdates handles a batch of updates. For now each is handled on its
-// own; albums (one group) are handled together.
+// handleUpdates handles a batch of updates: one update, or the updates of
+// one album.
 func (b *Bot) handleUpdates(ctx context.Context, batch []storage.Item) error {
-	for _, it := range batch {
-		if err := b.handleUpdate(ctx, it.Payload); err != nil {
-			return err
-		}
+	if len(batch) > 1 || strings.HasPrefix(batch[0].Group, albumPrefix) {
+		return b.onAlbum(ctx, batch)
 	}
-	return nil
+	return b.handleUpdate(ctx, batch[0].Payload)
 }
 
 // handleUpdate turns one queued Telegram update into Jira actions.
@@ -33,7 +32,7 @@ func (b *Bot) handleUpdate(ctx context.Context, payload []byte) error {
 	}
 	switch {
 	case u.ChannelPost != nil:
-		return b.onPost(ctx, u.ChannelPost)
+		return b.onPost(ctx, u.ChannelPost, nil)
 	case u.EditedChannelPost != nil:
 		return b.onEdit(ctx, u.EditedChannelPost)
 	case u.Message != nil:
@@ -60,7 +59,8 @@ func (b *Bot) project(chatID int64) (string, bool, error) {
 	return p, ok, nil
 }
 
-func (b *Bot) onPost(ctx context.Context, m *tele.Message) error {
+// onPost makes a channel post (with the rest of its album, if any) an issue.
+func (b *Bot) onPost(ctx context.Context, m *tele.Message, album []*tele.Message) error {
 	project, ok, err := b.project(m.Chat.ID)
 	if err != nil {
 		return err
@@ -69,10 +69,14 @@ func (b *Bot) onPost(ctx context.Context, m *tele.Message) error {
 		b.log.WithField("chat", m.Chat.ID).Debug("post in an unmapped chat ignored")
 		return nil
 	}
-	if messageText(m) == "" {
+	if album == nil {
+		album = []*tele.Message{m}
+	}
+	d := draftOf(m, album)
+	if d.text == "" && len(d.files) == 0 {
 		return nil
 	}
-	return b.createIssue(ctx, m, project)
+	return b.publish(ctx, d, project, m, b.createFailed)
 }
 
 func (b *Bot) onMessage(ctx context.Context, m *tele.Message) error {
@@ -82,44 +86,133 @@ func (b *Bot) onMessage(ctx context.Context, m *tele.Message) error {
 	if cmd, args, ok := parseCommand(m, b.Username()); ok {
 		return b.onCommand(ctx, m, cmd, args)
 	}
-	if m.ReplyTo != nil {
-		return b.onReply(ctx, m)
+	linked, err := b.repliesToLinked(m)
+	if err != nil {
+		return err
+	}
+	if linked {
+		return b.onReply(ctx, m, []*tele.Message{m})
+	}
+	if m.Chat.Type != tele.ChatPrivate {
+		if _, mapped, err := b.project(m.Chat.ID); err != nil || !mapped {
+			b.log.WithField("chat", m.Chat.ID).Debug("message in an unmapped chat ignored")
+			return err
+		}
 	}
 	return b.onMentions(ctx, m)
 }
 
-// createIssue makes the post an issue exactly once: the intent is recorded
-// before Jira is asked, so a retry after a crash between Jira's answer and
-// the saved link finds the issue instead of creating a second one.
-func (b *Bot) createIssue(ctx context.Context, m *tele.Message, project string) error {
-	post := refOf(m)
-	if link, err := b.store.MessageLink(post.ChatID, post.MessageID); err == nil {
-		b.log.WithField("issue", link.Issue).Debug("post already has an issue")
+// repliedTo is the message m answers. In a forum topic every message
+// replies to the topic's creation unless the user picked another one;
+// that is not a reply.
+func repliedTo(m *tele.Message) *tele.Message {
+	r := m.ReplyTo
+	if r == nil || r.TopicCreated != nil || (m.TopicMessage && r.ID == m.ThreadID) {
 		return nil
 	}
-	origin := originOf(post)
-	earlier, err := b.store.BeginIssue(post)
+	return r
+}
+
+// repliesToLinked says whether m replies to a message linked to an issue.
+func (b *Bot) repliesToLinked(m *tele.Message) (bool, error) {
+	r := repliedTo(m)
+	if r == nil {
+		return false, nil
+	}
+	_, err := b.store.MessageLink(m.Chat.ID, r.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// draft is what an issue is made of.
+type draft struct {
+	// source is the message the issue stands for: its text, author and
+	// t.me link, and the key that keeps it from becoming two issues.
+	source   *tele.Message
+	text     string
+	entities []tele.MessageEntity
+	summary  string // the first line of text when empty
+	hashtags []string
+	files    []media
+	// linked are more messages that lead to the issue: the rest of an
+	// album, the /new command that filed someone's message.
+	linked  []*tele.Message
+	filedBy *tele.User
+}
+
+// draftOf drafts an issue from a message and the album it leads.
+func draftOf(m *tele.Message, album []*tele.Message) draft {
+	d := draft{source: m, text: messageText(m), entities: messageEntities(m), files: mediaOfAll(album)}
+	d.hashtags = hashtags(d.text, d.entities)
+	for _, o := range album {
+		if o != m {
+			d.linked = append(d.linked, o)
+		}
+	}
+	return d
+}
+
+// publish makes the draft an issue once, answers under answerTo with its
+// key, and attaches the files. A retry finds the issue already there and
+// goes on with what is still missing.
+func (b *Bot) publish(ctx context.Context, d draft, project string, answerTo *tele.Message, failed func(*tele.Message, string, error) error) error {
+	key, fresh, err := b.createIssue(ctx, &d, project)
+	if err != nil {
+		return failed(answerTo, project, err)
+	}
+	for _, o := range d.linked {
+		if err := b.store.LinkMessage(o.Chat.ID, o.ID, storage.Link{Issue: key}); err != nil {
+			return err
+		}
+	}
+	if fresh {
+		b.answerIssue(answerTo, key)
+	}
+	left, err := b.attachFiles(ctx, key, d.files, d.source)
 	if err != nil {
 		return err
+	}
+	return b.noteSkipped(ctx, key, d.source, left)
+}
+
+// createIssue makes the draft an issue exactly once: the intent is recorded
+// before Jira is asked, so a retry after a crash between Jira's answer and
+// the saved link finds the issue instead of creating a second one. fresh
+// says the link is new (no answer was sent for it yet).
+func (b *Bot) createIssue(ctx context.Context, d *draft, project string) (key string, fresh bool, err error) {
+	post := refOf(d.source)
+	// Built even when the issue exists: a text too long for Jira adds its
+	// file to the draft, and a retry must still attach it.
+	issue := b.newIssue(d, project, originOf(post))
+	if link, err := b.store.MessageLink(post.ChatID, post.MessageID); err == nil {
+		b.log.WithField("issue", link.Issue).Debug("message already has an issue")
+		return link.Issue, false, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return "", false, err
+	}
+	earlier, err := b.store.BeginIssue(post)
+	if err != nil {
+		return "", false, err
 	}
 	var created jira.Created
 	found := false
 	if earlier {
-		if created, found, err = b.jira.FindByOrigin(ctx, project, origin); err != nil {
-			return err
+		if created, found, err = b.jira.FindByOrigin(ctx, project, issue.Origin); err != nil {
+			return "", false, err
 		}
 	}
 	if !found {
-		created, err = b.jira.CreateIssue(ctx, b.newIssue(m, project, origin))
-		if err != nil {
-			return b.createFailed(m, project, err)
+		if created, err = b.jira.CreateIssue(ctx, issue); err != nil {
+			return "", false, err
 		}
 	}
 	if err := b.store.RecordIssue(post, created.Key, created.ID, true); err != nil {
-		return err
+		return "", false, err
 	}
-	b.log.WithFields(map[string]any{"issue": created.Key, "chat": post.ChatID}).Info("issue created from a post")
-	return b.answerPost(m, created.Key)
+	b.log.WithFields(map[string]any{"issue": created.Key, "chat": post.ChatID}).Info("issue created from Telegram")
+	return created.Key, true, nil
 }
 
 // createFailed decides what a refused creation means: a missing project or
@@ -130,7 +223,9 @@ func (b *Bot) createFailed(m *tele.Message, project string, err error) error {
 	if !errors.As(err, &je) || je.Temporary() {
 		return err
 	}
-	if je.Status == 404 || je.Status == 401 || je.Status == 403 {
+	if projectRefused(je) {
+		b.log.WithError(err).WithFields(map[string]any{"project": project, "chat": m.Chat.ID}).
+			Error("Jira refuses the project this chat is mapped to: check CHAT_PROJECTS (or /link) and jtbot's Jira permissions; the post will be retried")
 		return transientError{fmt.Errorf("project %s: %w", project, err)}
 	}
 	reason := je.Message
@@ -144,42 +239,87 @@ func (b *Bot) createFailed(m *tele.Message, project string, err error) error {
 	return permanent(err)
 }
 
-// answerPost replies under the post with the new key, and links the answer
-// so that replies to it become comments too.
-func (b *Bot) answerPost(m *tele.Message, key string) error {
-	text := fmt.Sprintf("📝 <a href=\"%s\">%s</a>", wiki.EscapeHTML(b.jira.BrowseURL(key)), key)
-	sent, err := b.tg.Send(tele.ChatID(m.Chat.ID), text, b.replyOptions(refOf(m)))
-	if err != nil {
-		return err
+// projectRefused tells a setting to fix from a refused field: a missing
+// project or account, which Jira reports as 401/403/404, or as a 400 about
+// the project ("project: valid project is required" when creating, "The
+// value 'X' does not exist for the field 'project'." when searching).
+func projectRefused(je *jira.Error) bool {
+	switch je.Status {
+	case 401, 403, 404:
+		return true
+	case 400:
+		return strings.HasPrefix(je.Message, "project: ") || strings.Contains(je.Message, "; project: ") ||
+			strings.Contains(je.Message, "field 'project'")
 	}
-	return b.store.LinkMessage(sent.Chat.ID, sent.ID, storage.Link{Issue: key})
+	return false
 }
 
-func (b *Bot) newIssue(m *tele.Message, project, origin string) jira.NewIssue {
-	text, entities := messageText(m), messageEntities(m)
+// answerIssue replies under m with the new key, and links the answer so
+// that replies to it become comments too. The issue exists either way, so
+// a failed answer is logged, not retried: a retry sends no answer.
+func (b *Bot) answerIssue(m *tele.Message, key string) {
+	sent, err := b.tg.Send(tele.ChatID(m.Chat.ID), "📝 "+b.keyLink(key), b.replyOptions(refOf(m)))
+	if err == nil {
+		err = b.store.LinkMessage(sent.Chat.ID, sent.ID, storage.Link{Issue: key})
+	}
+	if err != nil {
+		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).WithField("issue", key).Warn("cannot answer with the new issue's key")
+	}
+}
+
+// newIssue builds the issue. A description beyond Jira's limit is cut, and
+// the whole text joins the draft's files.
+func (b *Bot) newIssue(d *draft, project, origin string) jira.NewIssue {
 	typ := b.cfg.JiraIssueType
 	var labels []string
-	for _, tag := range hashtags(text, entities) {
+	for _, tag := range d.hashtags {
 		labels = append(labels, tag)
 		if t, ok := b.cfg.HashtagTypes[strings.ToLower(tag)]; ok {
 			typ = t
 		}
 	}
+	description, whole := b.describe(d.text, d.entities, footer(d.source, d.filedBy))
+	if whole != nil {
+		d.files = append(d.files, *whole)
+	}
 	return jira.NewIssue{
 		Project:     project,
 		Type:        typ,
-		Summary:     Summary(text),
-		Description: wiki.FromTelegram(text, entities) + b.footer(m),
+		Summary:     d.summaryOrTitle(),
+		Description: description,
 		Labels:      labels,
 		Origin:      origin,
 	}
 }
 
+// summaryOrTitle is the draft's summary, or else the first line of its
+// text, or else the name of its first file.
+func (d *draft) summaryOrTitle() string {
+	switch {
+	case d.summary != "":
+		return Summary(d.summary)
+	case strings.TrimSpace(d.text) == "" && len(d.files) > 0:
+		return Summary(d.files[0].title)
+	}
+	return Summary(d.text)
+}
+
+// describe converts text to wiki markup and adds the tail, within Jira's
+// limit; when the text had to be cut, whole is the full text as a file.
+func (b *Bot) describe(text string, entities []tele.MessageEntity, tail string) (string, *media) {
+	const name = "message.txt"
+	out, cut := fitField(wiki.FromTelegram(text, entities), tail, name)
+	if !cut {
+		return out, nil
+	}
+	return out, &media{name: name, title: name, text: []byte(text)}
+}
+
 // footer names who posted where, with a link back to the message.
-func (b *Bot) footer(m *tele.Message) string {
+func footer(m *tele.Message, filedBy *tele.User) string {
 	who := m.Signature
 	if who == "" && m.Sender != nil {
-		who = fullName(m.Sender)
+		who = strings.TrimSuffix(Attribution(m.Sender), " via Telegram")
 	}
 	if who == "" && m.SenderChat != nil {
 		who = m.SenderChat.Title
@@ -191,7 +331,11 @@ func (b *Bot) footer(m *tele.Message) string {
 	if m.Chat.Title != "" {
 		parts = append(parts, " in "+wiki.Escape(m.Chat.Title))
 	}
-	parts = append(parts, " via Telegram_")
+	parts = append(parts, " via Telegram")
+	if filedBy != nil && (m.Sender == nil || filedBy.ID != m.Sender.ID) {
+		parts = append(parts, ", filed by "+wiki.Escape(strings.TrimSuffix(Attribution(filedBy), " via Telegram")))
+	}
+	parts = append(parts, "_")
 	if link := MessageURL(m.Chat, m.ID); link != "" {
 		parts = append(parts, " — ["+link+"]")
 	}
@@ -199,8 +343,8 @@ func (b *Bot) footer(m *tele.Message) string {
 }
 
 // onAutomaticForward links the copy of a channel post that Telegram puts in
-// the channel's discussion group, and makes it the issue's root so that
-// notifications land in the comments thread.
+// the channel's discussion group. The copy of the issue's own post becomes
+// the issue's root, so that notifications land in the comments thread.
 func (b *Bot) onAutomaticForward(m *tele.Message) error {
 	chatID, msgID := forwardOrigin(m)
 	if chatID == 0 {
@@ -208,7 +352,8 @@ func (b *Bot) onAutomaticForward(m *tele.Message) error {
 	}
 	link, err := b.store.MessageLink(chatID, msgID)
 	if errors.Is(err, storage.ErrNotFound) {
-		if _, mapped, _ := b.project(chatID); mapped {
+		_, isFile := mediaOf(m)
+		if _, mapped, _ := b.project(chatID); mapped && (messageText(m) != "" || isFile) {
 			// The post's issue is still being created: wait for it.
 			return transientError{errors.New("automatic forward arrived before its post's issue")}
 		}
@@ -217,7 +362,12 @@ func (b *Bot) onAutomaticForward(m *tele.Message) error {
 	if err != nil {
 		return err
 	}
-	return b.store.SetRoot(link.Issue, refOf(m), true)
+	root, err := b.store.Root(link.Issue)
+	if err == nil && root.ChatID == chatID && root.MessageID == msgID {
+		return b.store.SetRoot(link.Issue, refOf(m), true)
+	}
+	// Another photo of the post's album: replies to it still reach the issue.
+	return b.store.LinkMessage(m.Chat.ID, m.ID, storage.Link{Issue: link.Issue})
 }
 
 func forwardOrigin(m *tele.Message) (int64, int) {
@@ -230,9 +380,10 @@ func forwardOrigin(m *tele.Message) (int64, int) {
 	return 0, 0
 }
 
-// onReply makes a reply to any linked message a Jira comment.
-func (b *Bot) onReply(ctx context.Context, m *tele.Message) error {
-	link, err := b.store.MessageLink(m.Chat.ID, m.ReplyTo.ID)
+// onReply makes a reply to any linked message a Jira comment, with the
+// reply's files (all of its album) attached to the issue.
+func (b *Bot) onReply(ctx context.Context, m *tele.Message, album []*tele.Message) error {
+	link, err := b.store.MessageLink(m.Chat.ID, repliedTo(m).ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
@@ -243,24 +394,66 @@ func (b *Bot) onReply(ctx context.Context, m *tele.Message) error {
 		b.log.WithField("chat", m.Chat.ID).Debug("reply from a user outside ALLOWED_USERS: no comment")
 		return nil
 	}
-	text := messageText(m)
-	if text == "" {
+	files := mediaOfAll(album)
+	if messageText(m) == "" && len(files) == 0 {
 		return nil
 	}
-	body := b.commentBody(m)
+	body, whole := b.commentBody(m, files, nil)
+	if whole != nil {
+		files = append(files, *whole)
+	}
+	left, err := b.attachFiles(ctx, link.Issue, files, m)
+	if err != nil {
+		return b.issueGone(link.Issue, err)
+	}
+	if len(left) > 0 {
+		body, _ = b.commentBody(m, mediaOfAll(album), left)
+	}
 	id, err := b.jira.AddComment(ctx, link.Issue, body)
 	if err != nil {
-		if jira.IsNotFound(err) {
-			return permanent(fmt.Errorf("issue %s is gone: %w", link.Issue, err))
-		}
-		return err
+		return b.issueGone(link.Issue, err)
 	}
 	b.log.WithField("issue", link.Issue).Info("comment added from a reply")
+	for _, o := range album {
+		if o != m {
+			if err := b.store.LinkMessage(o.Chat.ID, o.ID, storage.Link{Issue: link.Issue}); err != nil {
+				return err
+			}
+		}
+	}
 	return b.store.LinkComment(link.Issue, id, refOf(m), true)
 }
 
-func (b *Bot) commentBody(m *tele.Message) string {
-	return "_" + wiki.Escape(Attribution(m.Sender)) + "_\n" + wiki.FromTelegram(messageText(m), messageEntities(m))
+// issueGone turns a 404 for a linked issue into a dead letter: the issue
+// was deleted in Jira and no retry brings it back.
+func (b *Bot) issueGone(key string, err error) error {
+	if jira.IsNotFound(err) {
+		return permanent(fmt.Errorf("issue %s is gone: %w", key, err))
+	}
+	return err
+}
+
+// commentBody is a reply as a Jira comment: who wrote it, the text, and its
+// files, each as a link to its attachment or with why it is missing. Too
+// long a text is cut; whole is then the full text as a file.
+func (b *Bot) commentBody(m *tele.Message, files []media, left []skipped) (body string, whole *media) {
+	var tail strings.Builder
+	for _, f := range files {
+		if i := slices.IndexFunc(left, func(s skipped) bool { return s.name == f.name }); i >= 0 {
+			tail.WriteString("\n" + left[i].line())
+		} else if tooBig(f) {
+			tail.WriteString("\n" + skipped{f, tooBigReason}.line())
+		} else {
+			tail.WriteString("\n[^" + f.name + "]")
+		}
+	}
+	head := "_" + wiki.Escape(Attribution(m.Sender)) + "_\n"
+	name := "reply-" + strconv.Itoa(m.ID) + ".txt"
+	text, cut := fitField(head+wiki.FromTelegram(messageText(m), messageEntities(m)), tail.String(), name)
+	if cut {
+		whole = &media{name: name, title: name, text: []byte(messageText(m))}
+	}
+	return text, whole
 }
 
 // onEdit follows edits: a post that became an issue updates it, a reply
@@ -273,15 +466,38 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 	if err != nil {
 		return err
 	}
+	files := mediaOfAll([]*tele.Message{m})
 	if link.Comment != "" {
-		return b.jira.UpdateComment(ctx, link.Issue, link.Comment, b.commentBody(m))
+		body, whole := b.commentBody(m, files, nil)
+		if whole != nil {
+			files = append(files, *whole)
+		}
+		if _, err := b.attachFiles(ctx, link.Issue, files, m); err != nil {
+			return b.issueGone(link.Issue, err)
+		}
+		return b.issueGone(link.Issue, b.jira.UpdateComment(ctx, link.Issue, link.Comment, body))
 	}
 	root, err := b.store.Root(link.Issue)
 	if err != nil || !root.FromTelegram || root.ChatID != m.Chat.ID || root.MessageID != m.ID {
-		return nil // an answer or a forward was edited, not the post
+		return nil // an answer, a forward or another photo of an album was edited, not the post
 	}
-	text := messageText(m)
-	return b.jira.UpdateIssue(ctx, link.Issue, Summary(text), wiki.FromTelegram(text, messageEntities(m))+b.footer(m))
+	d := draftOf(m, []*tele.Message{m})
+	if cmd, args, ok := parseCommand(m, b.Username()); ok && cmd == "new" {
+		d = commandDraft(m, withoutProject(args, keyProject(link.Issue)))
+	}
+	description, whole := b.describe(d.text, d.entities, footer(m, nil))
+	if whole != nil {
+		d.files = append(d.files, *whole)
+	}
+	if err := b.jira.UpdateIssue(ctx, link.Issue, d.summaryOrTitle(), description); err != nil {
+		return b.issueGone(link.Issue, err)
+	}
+	// A replaced photo or file (editMessageMedia) is attached as well.
+	left, err := b.attachFiles(ctx, link.Issue, d.files, m)
+	if err != nil {
+		return b.issueGone(link.Issue, err)
+	}
+	return b.noteSkipped(ctx, link.Issue, m, left)
 }
 
 func (b *Bot) replyOptions(to storage.MessageRef) *tele.SendOptions {

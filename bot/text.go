@@ -32,6 +32,56 @@ func Summary(text string) string {
 	return strings.TrimSpace(string(runes[:maxSummary-1])) + "…"
 }
 
+// maxField is Jira's limit on a text field (description, comment). Jira
+// counts Java characters, that is UTF-16 code units.
+const maxField = 32767
+
+// fitField joins body and tail (a footer) within Jira's limit. Too long a
+// body is cut on a character boundary, with a note that the whole text is
+// attached as file; cut reports whether that happened.
+func fitField(body, tail, file string) (text string, cut bool) {
+	if utf16Len(body)+utf16Len(tail) <= maxField {
+		return body + tail, false
+	}
+	note := "\n\n_(cut: Jira takes at most 32,767 characters; the whole text is attached as " + file + ")_"
+	return cutUnits(body, maxField-utf16Len(tail)-utf16Len(note)) + note + tail, true
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// cutUnits returns the longest prefix of s that fits in n UTF-16 units.
+func cutUnits(s string, n int) string {
+	used := 0
+	for i, r := range s {
+		if used += utf16.RuneLen(r); used > n {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// sliceText returns text[start:end] (byte offsets) with the entities that
+// fall in it, moved to their new offsets; bot_command entities are dropped.
+func sliceText(text string, entities []tele.MessageEntity, start, end int) (string, []tele.MessageEntity) {
+	from, to := utf16Len(text[:start]), utf16Len(text[:end])
+	var out []tele.MessageEntity
+	for _, e := range entities {
+		s, t := max(e.Offset, from), min(e.Offset+e.Length, to)
+		if e.Type == tele.EntityCommand || t <= s {
+			continue
+		}
+		e.Offset, e.Length = s-from, t-s
+		out = append(out, e)
+	}
+	return text[start:end], out
+}
+
 // entityText returns the part of text an entity covers. Telegram counts
 // offsets in UTF-16 code units; out-of-range entities give "".
 func entityText(text string, e tele.MessageEntity) string {
