@@ -46,6 +46,7 @@ type Bot struct {
 	jira  *jira.Client
 	log   logrus.FieldLogger
 	tg    *tele.Bot
+	http  *http.Client
 	now   func() time.Time
 	stats *metrics.Metrics
 	cert  string
@@ -63,7 +64,7 @@ func New(o Options) (*Bot, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	b := &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, log: o.Log.WithField("component", "bot"), now: o.Now, stats: o.Metrics, cert: o.WebhookCert}
+	b := &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, log: o.Log.WithField("component", "bot"), now: o.Now, stats: o.Metrics, cert: o.WebhookCert, http: o.HTTPClient}
 	tg, err := tele.NewBot(tele.Settings{
 		URL:     o.Config.TelegramAPIURL,
 		Token:   o.Config.TelegramToken,

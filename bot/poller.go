@@ -1,8 +1,13 @@
 package bot
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -57,14 +62,20 @@ func (p *longPoller) Poll(tg *tele.Bot, _ chan tele.Update, stop chan struct{}) 
 		}
 		return err
 	})
+	// Our own request, cancelled by stop: telebot's Raw can miss a Stop that
+	// lands as a request starts, leaving a 30 s poll (and shutdown) hanging.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-stop
+		cancel()
+	}()
 	offset := 0
 	retry(stop, func() error {
-		next, err := p.poll(tg, offset)
+		next, err := p.poll(ctx, offset)
 		if err != nil {
-			select {
-			case <-stop: // the request was cut by Stop: not a failure
+			if ctx.Err() != nil { // the request was cut by Stop: not a failure
 				return nil
-			default:
 			}
 			log.WithError(redactErr(err, p.b.cfg.TelegramToken)).Warn("telegram getUpdates failed, backing off")
 			return err
@@ -74,28 +85,17 @@ func (p *longPoller) Poll(tg *tele.Bot, _ chan tele.Update, stop chan struct{}) 
 	})
 }
 
-var errNoUpdateID = errors.New("update without update_id")
-
 // errAgain makes retry loop without backing off.
 var errAgain = errors.New("again")
 
-func (p *longPoller) poll(tg *tele.Bot, offset int) (int, error) {
-	allowed, _ := json.Marshal(AllowedUpdates)
-	data, err := tg.Raw("getUpdates", map[string]string{
-		"offset":          strconv.Itoa(offset),
-		"timeout":         strconv.Itoa(int(longPollTimeout / time.Second)),
-		"allowed_updates": string(allowed),
-	})
+var errNoUpdateID = errors.New("update without update_id")
+
+func (p *longPoller) poll(ctx context.Context, offset int) (int, error) {
+	updates, err := p.b.getUpdates(ctx, offset)
 	if err != nil {
 		return offset, err
 	}
-	var resp struct {
-		Result []json.RawMessage `json:"result"`
-	}
-	if err := json.Unmarshal(data, &resp); err != nil {
-		return offset, err
-	}
-	for _, raw := range resp.Result {
+	for _, raw := range updates {
 		id, err := p.b.queueUpdate(raw)
 		if err != nil {
 			return offset, err
@@ -103,6 +103,43 @@ func (p *longPoller) poll(tg *tele.Bot, offset int) (int, error) {
 		offset = id + 1
 	}
 	return offset, nil
+}
+
+// getUpdates is one long poll, returning the raw updates so that they are
+// queued byte for byte.
+func (b *Bot) getUpdates(ctx context.Context, offset int) ([]json.RawMessage, error) {
+	body, _ := json.Marshal(map[string]any{
+		"offset":          offset,
+		"timeout":         int(longPollTimeout / time.Second),
+		"allowed_updates": AllowedUpdates,
+	})
+	url := b.cfg.TelegramAPIURL + "/bot" + b.cfg.TelegramToken + "/getUpdates"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		OK          bool              `json:"ok"`
+		Result      []json.RawMessage `json:"result"`
+		Code        int               `json:"error_code"`
+		Description string            `json:"description"`
+		Parameters  struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+		return nil, fmt.Errorf("telegram: getUpdates: %s, unreadable answer", resp.Status)
+	}
+	if !out.OK {
+		return nil, fmt.Errorf("telegram: getUpdates: %s (%d)", out.Description, out.Code)
+	}
+	return out.Result, nil
 }
 
 // retry calls f until it returns nil or stop closes, backing off from 1 s to
