@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/wiki"
@@ -158,7 +159,7 @@ func draftOf(m *tele.Message, album []*tele.Message) draft {
 // key, and attaches the files. A retry finds the issue already there and
 // goes on with what is still missing.
 func (b *Bot) publish(ctx context.Context, d draft, project string, answerTo *tele.Message, failed func(*tele.Message, string, error) error) error {
-	key, fresh, err := b.createIssue(ctx, &d, project)
+	key, _, err := b.createIssue(ctx, &d, project)
 	if err != nil {
 		return failed(answerTo, project, err)
 	}
@@ -167,8 +168,8 @@ func (b *Bot) publish(ctx context.Context, d draft, project string, answerTo *te
 			return err
 		}
 	}
-	if fresh {
-		b.answerIssue(answerTo, key)
+	if err := b.answerIssue(answerTo, key); err != nil {
+		return err
 	}
 	left, err := b.attachFiles(ctx, key, d.files, d.source)
 	if err != nil {
@@ -254,18 +255,33 @@ func projectRefused(je *jira.Error) bool {
 	return false
 }
 
-// answerIssue replies under m with the new key, and links the answer so
-// that replies to it become comments too. The issue exists either way, so
-// a failed answer is logged, not retried: a retry sends no answer.
-func (b *Bot) answerIssue(m *tele.Message, key string) {
+// answerIssue replies under m with the new key, once, and links the answer
+// so that replies to it become comments too. A Telegram outage (429, 5xx,
+// no answer) is returned so the item is retried and the answer still comes;
+// a chat that refuses the bot for good is only logged: the issue exists.
+func (b *Bot) answerIssue(m *tele.Message, key string) error {
+	answered := "answered:" + originOf(refOf(m))
+	if b.store.Seen(answered) {
+		return nil
+	}
 	sent, err := b.tg.Send(tele.ChatID(m.Chat.ID), "📝 "+b.keyLink(key), b.replyOptions(refOf(m)))
-	if err == nil {
-		err = b.store.LinkMessage(sent.Chat.ID, sent.ID, storage.Link{Issue: key})
-	}
 	if err != nil {
-		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).WithField("issue", key).Warn("cannot answer with the new issue's key")
+		err = redactErr(err, b.cfg.TelegramToken)
+		if retry, _ := decideTelegram(err, 0); retry {
+			return err
+		}
+		b.log.WithError(err).WithField("issue", key).Warn("cannot answer with the new issue's key")
+		return nil
 	}
+	if _, err := b.store.Remember(answered, answeredTTL); err != nil {
+		return err
+	}
+	return b.store.LinkMessage(sent.Chat.ID, sent.ID, storage.Link{Issue: key})
 }
+
+// answeredTTL is how long a post's answer is remembered: far longer than
+// any retry of the post.
+const answeredTTL = 30 * 24 * time.Hour
 
 // newIssue builds the issue. A description beyond Jira's limit is cut, and
 // the whole text joins the draft's files.

@@ -160,6 +160,16 @@ func (s *Store) Remember(key string, ttl time.Duration) (first bool, err error) 
 	return first, err
 }
 
+// Seen reports whether key is remembered and not expired.
+func (s *Store) Seen(key string) bool {
+	found := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		found = seen(tx, key, s.now())
+		return nil
+	})
+	return found
+}
+
 // SweepDedup deletes expired dedup keys and reports how many.
 func (s *Store) SweepDedup() (int, error) {
 	now := uint64(s.now().UnixNano())

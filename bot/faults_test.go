@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jtbot/jtbot/bot/telegramtest"
+)
+
+// Outages delay work and never drop it; permanent refusals end it without
+// endless retries. Each case posts once and checks what finally happened.
+func TestFaultsDelayButNeverDrop(t *testing.T) {
+	tests := []struct {
+		name    string
+		fault   func(h *harness)
+		answers int // answers expected under the post
+	}{
+		{"jira 503 twice", func(h *harness) { h.jira.FailNext("POST", "/rest/api/2/issue", 2, 503, 0) }, 1},
+		{"jira 429 with Retry-After", func(h *harness) { h.jira.FailNext("POST", "/rest/api/2/issue", 1, 429, time.Second) }, 1},
+		{"jira 401 (a setting to fix)", func(h *harness) { h.jira.FailNext("POST", "/rest/api/2/issue", 1, 401, 0) }, 1},
+		{"telegram 429 on the answer", func(h *harness) { h.tg.FailNext("sendMessage", 1, 429, "", 1) }, 1},
+		{"telegram 502 on the answer", func(h *harness) { h.tg.FailNext("sendMessage", 1, 502, "Bad Gateway", 0) }, 1},
+		{"chat refuses the bot for good", func(h *harness) { h.tg.SetChatError(testChannelID, 403, "Forbidden: bot is not a member of the channel chat") }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			tt.fault(h)
+			post := h.tg.ChannelPost(testChannel, "fault: "+tt.name)
+			h.tg.Push(post)
+			if !h.jira.WaitFor(waitTime, func() bool { return len(h.jira.Issues()) == 1 }) {
+				t.Fatalf("no issue\n%s", h.logText())
+			}
+			h.waitIdle()
+			answers := 0
+			for _, m := range h.tg.Sent() {
+				if m.ReplyTo == messageID(post) && strings.Contains(m.Text, "OPS-1") {
+					answers++
+				}
+			}
+			if answers != tt.answers {
+				t.Errorf("answers = %d, want %d\n%s", answers, tt.answers, h.logText())
+			}
+			if len(h.jira.Issues()) != 1 {
+				t.Errorf("issues = %d, want exactly 1", len(h.jira.Issues()))
+			}
+			if _, dead := h.store.Depth(); dead != 0 {
+				t.Errorf("%d dead letters, want 0", dead)
+			}
+		})
+	}
+}
+
+// A reply whose chat is gone is dead-lettered after one try, not retried
+// forever.
+func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
+	h := newHarness(t)
+	post := h.tg.ChannelPost(testChannel, "root")
+	h.tg.Push(post)
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ReplyTo == messageID(post) })
+	h.tg.SetChatError(testChannelID, 400, "Bad Request: chat not found")
+	if _, err := h.jira.As(testJane).Comment("OPS-1", "into the void"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitTime)
+	for time.Now().Before(deadline) {
+		if _, dead := h.store.Depth(); dead > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	items, _ := h.store.Dead()
+	if len(items) != 1 || items[0].Attempts != 1 || !strings.Contains(items[0].LastError, "chat not found") {
+		t.Fatalf("dead letters = %+v\n%s", items, h.logText())
+	}
+}
