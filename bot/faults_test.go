@@ -21,7 +21,9 @@ func TestFaultsDelayButNeverDrop(t *testing.T) {
 		{"jira 401 (a setting to fix)", func(h *harness) { h.jira.FailNext("POST", "/rest/api/2/issue", 1, 401, 0) }, 1},
 		{"telegram 429 on the answer", func(h *harness) { h.tg.FailNext("sendMessage", 1, 429, "", 1) }, 1},
 		{"telegram 502 on the answer", func(h *harness) { h.tg.FailNext("sendMessage", 1, 502, "Bad Gateway", 0) }, 1},
-		{"chat refuses the bot for good", func(h *harness) { h.tg.SetChatError(testChannelID, 403, "Forbidden: bot is not a member of the channel chat") }, 0},
+		{"chat refuses the bot for good", func(h *harness) {
+			h.tg.SetChatError(testChannelID, 403, "Forbidden: bot is not a member of the channel chat")
+		}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
