@@ -259,6 +259,10 @@ func dirWritable(dir string) error {
 }
 
 func (d *doctor) checkTLS(cfg *config.Config) {
+	if cfg.TLSDomain != "" {
+		d.checkACME(cfg)
+		return
+	}
 	if !cfg.TLS() {
 		return
 	}
@@ -277,4 +281,26 @@ func (d *doctor) checkTLS(cfg *config.Config) {
 		kind = "self-signed: uploaded to Telegram with setWebhook"
 	}
 	d.ok("HTTPS certificate: %s; %s", describeCert(leaf), kind)
+}
+
+// checkACME reports the certificate jtbot cached for TLS_DOMAIN; none yet
+// is normal before the first start.
+func (d *doctor) checkACME(cfg *config.Config) {
+	dir := acmeCacheDir(cfg)
+	leaf, err := cachedACMECert(dir, cfg.TLSDomain)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		d.ok("HTTPS for %s over ACME: no certificate issued yet; jtbot requests one at start, which needs DNS for %s pointing at this host and port 443 (and 80 with LISTEN_ADDR :443) reachable from the internet",
+			cfg.TLSDomain, cfg.TLSDomain)
+	case errors.Is(err, os.ErrPermission):
+		d.bad("run doctor as root (sudo): the cache is private to jtbot's user", "HTTPS certificate cached in %s: %v", dir, err)
+	case err != nil:
+		d.bad("delete the file; jtbot requests a new certificate at start", "HTTPS certificate cached in %s: %v", dir, err)
+	case time.Until(leaf.NotAfter) < 7*24*time.Hour:
+		// autocert renews 30 days ahead: this close to expiry, renewal fails.
+		d.bad(fmt.Sprintf("check that DNS for %s points here, that port 443 (and 80) is reachable, and jtbot's log", cfg.TLSDomain),
+			"HTTPS certificate not renewed: %s", describeCert(leaf))
+	default:
+		d.ok("HTTPS certificate over ACME: %s; issued by %s", describeCert(leaf), leaf.Issuer.CommonName)
+	}
 }

@@ -104,6 +104,8 @@ type hooks struct {
 	ready func(addr string)
 	// reload delivers SIGHUP: reload the TLS certificate from its files.
 	reload <-chan os.Signal
+	// acme replaces the ACME CA's HTTP client and the HTTP-01 address.
+	acme acmeOptions
 }
 
 // daemon serves until ctx ends.
@@ -153,6 +155,14 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		log.WithField("certificate", describeCert(cert.leaf())).Info("serving HTTPS")
 		go reloadCerts(ctx, cert, h.reload, log)
 	}
+	var auto *acmeServer
+	if cfg.TLSDomain != "" {
+		if auto, err = startACME(cfg, h.acme, log); err != nil {
+			log.WithError(err).Error("cannot set up ACME")
+			return exitFail
+		}
+		defer auto.stop()
+	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: logger, Metrics: stats,
 		WebhookCert: webhookCert(cfg, cert),
 		// Longer than the 30 s long poll.
@@ -170,6 +180,10 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 	srv := newServer(cfg, store, b, stats, logger)
 	if cert != nil {
 		srv.TLSConfig = tlsConfig(cert.get)
+	}
+	if auto != nil {
+		srv.TLSConfig = auto.tlsConfig()
+		go auto.prefetch(cfg.TLSDomain)
 	}
 	return serve(ctx, srv, ln, b, store, log, h.ready)
 }

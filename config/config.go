@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -182,6 +183,9 @@ var (
 	botTokenPattern = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]+$`)
 	secretPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 	projectPattern  = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,49}$`)
+	// A name a CA can issue for over HTTP-01 or TLS-ALPN-01: at least two
+	// labels, no wildcard, not an IP address (the last label has a letter).
+	domainPattern = regexp.MustCompile(`^(?i:[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*$`)
 )
 
 func (c *Config) validate() Problems {
@@ -262,8 +266,8 @@ func (c *Config) parseLists() Problems {
 	return p
 }
 
-// validateTLS checks that HTTPS settings are whole and the files load;
-// settings this version cannot serve are refused rather than silently
+// validateTLS checks that HTTPS settings are whole and consistent and the
+// files load: a half-set HTTPS setup is refused rather than silently
 // serving plain HTTP to someone who asked for HTTPS.
 func (c *Config) validateTLS() Problems {
 	var p Problems
@@ -273,8 +277,18 @@ func (c *Config) validateTLS() Problems {
 	if c.TLSDomain != "" && (c.TLSCertFile != "" || c.TLSKeyFile != "") {
 		p = append(p, "TLS_DOMAIN: cannot be combined with TLS_CERT_FILE/TLS_KEY_FILE")
 	}
-	if c.TLSDomain != "" {
-		p = append(p, "TLS_DOMAIN: not supported by this version yet; use TLS_CERT_FILE/TLS_KEY_FILE or a reverse proxy")
+	if c.TLSDomain != "" && !domainPattern.MatchString(c.TLSDomain) {
+		p = append(p, fmt.Sprintf("TLS_DOMAIN: %q is not a domain name such as bot.example.com (no scheme, port or wildcard)", c.TLSDomain))
+	}
+	if c.ACMEEmail != "" {
+		if a, err := mail.ParseAddress(c.ACMEEmail); err != nil || a.Address != c.ACMEEmail {
+			p = append(p, fmt.Sprintf("ACME_EMAIL: %q is not an e-mail address", c.ACMEEmail))
+		}
+	}
+	if c.ACMEDirectoryURL != "" {
+		if u, err := url.Parse(c.ACMEDirectoryURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			p = append(p, fmt.Sprintf("ACME_DIRECTORY_URL: %q is not an absolute https URL", c.ACMEDirectoryURL))
+		}
 	}
 	if c.TLSCertFile != "" && c.TLSKeyFile != "" {
 		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
