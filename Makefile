@@ -46,7 +46,8 @@ lint:
 
 # Installs the binary and the unit; the environment file only when there is
 # none, so an upgrade never overwrites settings.
-install: build
+install:
+	@test -x jtbot || { echo "no ./jtbot: run make build first (as yourself, not root)"; exit 1; }
 	install -D -m 0755 jtbot $(DESTDIR)$(PREFIX)/bin/jtbot
 	install -D -m 0644 systemd/jtbot.service $(DESTDIR)/etc/systemd/system/jtbot.service
 	install -d -m 0700 $(DESTDIR)/etc/jtbot
