@@ -7,7 +7,9 @@ DESTDIR ?=
 
 FUZZTIME ?= 1m
 
-.PHONY: build run test demo lint install bench fuzz clean
+SOAKTIME ?= 3m
+
+.PHONY: build run test demo lint install bench soak fuzz clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o jtbot .
@@ -29,6 +31,11 @@ demo: build
 bench: build
 	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki
 	go run ./bench -bin ./jtbot -out BENCHMARKS.md
+
+# Mixed load both ways with a fault schedule against the real daemon; fails
+# on any lost or doubled item, dead letter, goroutine leak or RSS over 80 MB.
+soak: build
+	go run ./bench -bin ./jtbot -soak $(SOAKTIME)
 
 # Every fuzz target for FUZZTIME each; seeds are the committed fixtures and
 # testdata/fuzz corpora.

@@ -40,7 +40,15 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "where to write the table")
 	dur := flag.Duration("duration", 3*time.Second, "how long each load step runs")
 	maxLinks := flag.Int("links", 1_000_000, "largest link count for the start-up measurement")
+	soakFor := flag.Duration("soak", 0, "instead of measuring, run a mixed load with faults for this long")
 	flag.Parse()
+	if *soakFor > 0 {
+		if err := soak(*bin, *soakFor); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	r := &report{}
 	if err := runAll(r, *bin, *dur, *maxLinks); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -152,7 +160,7 @@ func (w *world) env(db string) []string {
 		"TELEGRAM_HOOK_TOKEN=" + token, "TELEGRAM_API_URL=" + w.tg.URL,
 		"JIRA_SERVER=" + w.jira.URL, "JIRA_USER=bench@example.com", "JIRA_TOKEN=t",
 		"JIRA_WEBHOOK_SECRET=" + jiraSecret, chatProjects(),
-		"ALLOWED_USERS=*", "COALESCE_WINDOW=0", "LISTEN_ADDR=" + w.addr, "DB_PATH=" + db, "LOG_LEVEL=error",
+		"ALLOWED_USERS=*", "COALESCE_WINDOW=0", "LISTEN_ADDR=" + w.addr, "DB_PATH=" + db, "LOG_LEVEL=warn",
 	}
 }
 

@@ -16,7 +16,10 @@ import (
 
 const (
 	pendingBatch = 1000
-	maxBackoff   = 10 * time.Minute
+	// maxBackoff bounds the wait between tries: the item at the head of a
+	// chat or issue holds back everything behind it, so after an outage it
+	// must notice the recovery within a minute.
+	maxBackoff = time.Minute
 )
 
 // work handles queued items until ctx ends. Items that share a key are
@@ -231,7 +234,7 @@ func (e transientError) Unwrap() error { return e.error }
 // other 4xx go to the dead letters. Jira 401/403 are retried, slowly: they
 // mean a setting to fix, and the posts in between must not be lost.
 func decide(err error, attempts int) (bool, time.Duration) {
-	backoff := min(2*time.Second<<min(attempts, 16), maxBackoff)
+	backoff := min(time.Second<<min(attempts, 16), maxBackoff)
 	var pe permanentError
 	if errors.As(err, &pe) {
 		return false, 0
