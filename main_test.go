@@ -65,7 +65,16 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(js.Close)
 	js.AddProject("OPS", "Operations")
 	js.AddUser(jane)
-	return &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}, client: http.DefaultClient}
+	w := &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}, client: http.DefaultClient}
+	// Every test of a daemon checks its log for the test secrets.
+	t.Cleanup(func() {
+		for _, secret := range []string{"test-bot-token", "jira-api-token", testJiraSecret, config.DeriveWebhookSecret(testToken)} {
+			if strings.Contains(w.logs.String(), secret) {
+				t.Errorf("a log line contains the secret %q", secret)
+			}
+		}
+	})
+	return w
 }
 
 func (w *world) env(extra ...string) []string {

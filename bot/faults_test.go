@@ -61,6 +61,17 @@ func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
 	post := h.tg.ChannelPost(testChannel, "root")
 	h.tg.Push(post)
 	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ReplyTo == messageID(post) })
+	// Jira's issue_created for the post is delivered and handled before the
+	// chat goes, so the comment is the only casualty.
+	h.jira.WaitFor(waitTime, func() bool {
+		for _, d := range h.jira.Deliveries() {
+			if d.Event == "jira:issue_created" && d.Status == 200 {
+				return true
+			}
+		}
+		return false
+	})
+	h.waitIdle()
 	h.tg.SetChatError(testChannelID, 400, "Bad Request: chat not found")
 	if _, err := h.jira.As(testJane).Comment("OPS-1", "into the void"); err != nil {
 		t.Fatal(err)
@@ -74,6 +85,9 @@ func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
 	}
 	items, _ := h.store.Dead()
 	if len(items) != 1 || items[0].Attempts != 1 || !strings.Contains(items[0].LastError, "chat not found") {
-		t.Fatalf("dead letters = %+v\n%s", items, h.logText())
+		for _, it := range items {
+			t.Logf("dead letter %d: %d attempts, %s", it.ID, it.Attempts, it.LastError)
+		}
+		t.Fatalf("want one dead letter after one attempt\n%s", h.logText())
 	}
 }

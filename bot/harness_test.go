@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +114,7 @@ func newHarness(t *testing.T, env ...string) *harness {
 			t.Error("bot did not stop")
 		}
 		h.store.Close()
+		h.checkNoSecrets()
 	})
 	if !h.tg.WaitFor(waitTime, func() bool { return h.bot.Healthy() == nil }) {
 		t.Fatal("bot never became healthy")
@@ -162,6 +164,17 @@ func (h *harness) waitIdle() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	h.t.Fatalf("queue never drained\nlogs:\n%s", h.logText())
+}
+
+// checkNoSecrets fails the test if any log line holds a secret: every test
+// that uses the harness checks it.
+func (h *harness) checkNoSecrets() {
+	logs := h.logText()
+	for _, secret := range []string{"harness-token", "jira-api-token", testJiraSecret, h.cfg.TelegramWebhookSecret} {
+		if strings.Contains(logs, secret) {
+			h.t.Errorf("a log line contains the secret %q", secret)
+		}
+	}
 }
 
 func (h *harness) logText() string {
