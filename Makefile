@@ -29,8 +29,9 @@ demo: build
 # Go benchmarks of the hot paths, each beside the limit it is compared with
 # (raw bbolt writes for the durable queue).
 bench: build
-	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki
-	go run ./bench -bin ./jtbot -out BENCHMARKS.md
+	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki | grep -E '^(Benchmark|ok|goos|goarch|cpu)' | tee .gobench.txt
+	go run ./bench -bin ./jtbot -out BENCHMARKS.md -gobench .gobench.txt
+	rm -f .gobench.txt
 
 # Mixed load both ways with a fault schedule against the real daemon; fails
 # on any lost or doubled item, dead letter, goroutine leak or RSS over 80 MB.

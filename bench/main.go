@@ -41,6 +41,8 @@ func main() {
 	dur := flag.Duration("duration", 3*time.Second, "how long each load step runs")
 	maxLinks := flag.Int("links", 1_000_000, "largest link count for the start-up measurement")
 	soakFor := flag.Duration("soak", 0, "instead of measuring, run a mixed load with faults for this long")
+	goBench := flag.String("gobench", "", "output of the Go benchmarks to include")
+	notes := flag.String("notes", "bench/notes.md", "hand-written notes appended to the table")
 	flag.Parse()
 	if *soakFor > 0 {
 		if err := soak(*bin, *soakFor); err != nil {
@@ -54,7 +56,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	md := r.markdown(strings.Join(os.Args, " "))
+	md := r.markdown("make bench") + include("Go benchmarks (`go test -bench`, same run)", *goBench, true) + include("", *notes, false)
 	fmt.Print(md)
 	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -73,11 +75,34 @@ func (r *report) add(section, name, value, limit, ratio, target string) {
 
 func (r *report) markdown(cmd string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nMeasured %s on this machine (%d CPUs) by `%s` (run `make bench`).\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), numCPU(), cmd)
+	fmt.Fprintf(&b, "# Benchmarks\n\nMeasured %s on this machine (%d CPUs) by `%s`: the real daemon against the in-repo fakes on loopback.\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), numCPU(), cmd)
 	b.WriteString("Every figure sits beside the limit it is compared with, measured in the same run.\n\n")
 	b.WriteString("| area | measure | jtbot | limit (same run) | ratio | target |\n|---|---|---|---|---|---|\n")
 	for _, r := range r.rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.section, r.name, r.value, r.limit, r.ratio, r.target)
+	}
+	return b.String()
+}
+
+// include returns a file's content as a section (as a code block when
+// code), or nothing when the file is not there.
+func include(title, path string, code bool) string {
+	if path == "" {
+		return ""
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n")
+	if title != "" {
+		b.WriteString("## " + title + "\n\n")
+	}
+	if code {
+		b.WriteString("```\n" + string(data) + "```\n")
+	} else {
+		b.Write(data)
 	}
 	return b.String()
 }
