@@ -337,7 +337,9 @@ func footer(m *tele.Message, filedBy *tele.User) string {
 	if who == "" && m.Sender != nil {
 		who = strings.TrimSuffix(Attribution(m.Sender), " via Telegram")
 	}
-	if who == "" && m.SenderChat != nil {
+	// A channel post without a signature is by the channel itself: saying
+	// "by Ops news in Ops news" would only repeat it.
+	if who == "" && m.SenderChat != nil && m.SenderChat.ID != m.Chat.ID {
 		who = m.SenderChat.Title
 	}
 	parts := []string{"\n\n----\n_Posted"}

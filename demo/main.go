@@ -146,6 +146,21 @@ func (d *demo) scenario() error {
 	is, _ = d.jira.Issue("OPS-1")
 	d.say("🟦 Jira: comment on OPS-1 by %s:\n%s", is.Comments[0].Author.DisplayName, indent(is.Comments[0].Body))
 
+	df := []byte("Filesystem  Size  Used Avail Use% Mounted on\n/dev/vdb1   100G  100G     0 100% /var\n")
+	d.tg.AddFile("demo-df-file", "documents/df.txt", df)
+	doc := d.tg.GroupMessage(group, alice, "", fwdID)
+	m := doc["message"].(map[string]any)
+	delete(m, "text")
+	m["caption"] = "df output attached"
+	m["document"] = map[string]any{"file_id": "demo-df-file", "file_unique_id": "demo-df", "file_name": "df.txt", "mime_type": "text/plain", "file_size": len(df)}
+	d.say("📎 Alice replies with a file, df.txt (%d bytes), captioned \"df output attached\"", len(df))
+	d.tg.Push(doc)
+	if !d.jira.WaitFor(wait, func() bool { is, _ := d.jira.Issue("OPS-1"); return len(is.Attachments) == 1 && len(is.Comments) == 2 }) {
+		return errors.New("the file did not reach Jira")
+	}
+	is, _ = d.jira.Issue("OPS-1")
+	d.say("🟦 Jira: attachment %s (%d bytes) on OPS-1, and the comment:\n%s", is.Attachments[0].Filename, is.Attachments[0].Size, indent(is.Comments[1].Body))
+
 	d.say("\n── Jira → Telegram ──")
 	d.say("🟦 Jane Jira comments in Jira: \"Thanks! *Please* rotate them too.\"")
 	if _, err := d.jira.As(jane).Comment("OPS-1", "Thanks! *Please* rotate them too."); err != nil {
