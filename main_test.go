@@ -504,3 +504,42 @@ func readDatagrams(t *testing.T, conn *net.UnixConn, want string) string {
 		}
 	}
 }
+
+// An album whose photos were acknowledged but not yet handled (the daemon
+// stops inside the album's quiet period) becomes one issue with every
+// photo after a restart.
+func TestAlbumSurvivesRestart(t *testing.T) {
+	w := newWorld(t)
+	d := w.start(t, true)
+	for i := 1; i <= 3; i++ {
+		up := w.tg.ChannelPost(channel, "")
+		m := up["channel_post"].(map[string]any)
+		delete(m, "text")
+		id := fmt.Sprintf("photo%d", i)
+		w.tg.AddFile(id, "photos/"+id+".jpg", bytes.Repeat([]byte{byte(i)}, 300))
+		m["photo"] = []map[string]any{{"file_id": id, "file_unique_id": "U" + id, "file_size": 300, "width": 80, "height": 60}}
+		m["media_group_id"] = "album-1"
+		if i == 1 {
+			m["caption"] = "Rack 4 after the flood"
+		}
+		w.tg.Push(up)
+	}
+	// Wait until all three are acknowledged (offset confirmed), then stop
+	// before the album's quiet period ends.
+	if !w.tg.WaitFor(waitLong, func() bool { return w.tg.PendingUpdates() == 0 }) {
+		t.Fatal("updates never fetched")
+	}
+	if code := d.stop(); code != 0 {
+		t.Fatalf("stop: exit %d", code)
+	}
+	if n := len(w.jira.Issues()); n != 0 {
+		t.Skipf("the album was handled before the stop (%d issues): nothing to prove this run", n)
+	}
+	w.start(t, true)
+	if !w.jira.WaitFor(waitLong, func() bool { is, ok := w.jira.Issue("OPS-1"); return ok && len(is.Attachments) == 3 }) {
+		t.Fatalf("album lost across restart: %d issues\n%s", len(w.jira.Issues()), w.logs)
+	}
+	if n := len(w.jira.Issues()); n != 1 {
+		t.Errorf("issues = %d, want 1", n)
+	}
+}
