@@ -202,7 +202,7 @@ func messageID(u map[string]any, kind string) int {
 
 func TestBothWaysEndToEnd(t *testing.T) {
 	w := newWorld(t)
-	w.start(t, false)
+	d := w.start(t, false)
 
 	post := w.tg.ChannelPost(channel, "Disk full on db-1\nThe /var partition is at 100%.")
 	w.tg.Push(post)
@@ -266,6 +266,30 @@ func TestBothWaysEndToEnd(t *testing.T) {
 	for _, m := range w.tg.Sent() {
 		if strings.Contains(m.Text, "Cleaning up") {
 			t.Errorf("jtbot echoed its own comment back: %+v", m)
+		}
+	}
+	w.checkMetrics(t, d.addr)
+}
+
+// checkMetrics reads /metrics after traffic in both directions.
+func (w *world) checkMetrics(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`jtbot_received_total{kind="channel_post",source="telegram"} 1`,
+		`jtbot_received_total{kind="comment_created",source="jira"}`,
+		`jtbot_requests_total{code="201",method="POST /issue",target="jira"} 1`,
+		`jtbot_requests_total{code="200",method="sendMessage",target="telegram"}`,
+		`jtbot_delivery_seconds_count{source="telegram"}`,
+		`jtbot_queue_depth`, `jtbot_dead_letters 0`, `process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 }
