@@ -128,26 +128,33 @@ func (l *soakLoad) jiraComments(stop <-chan struct{}) {
 	})
 }
 
-// faults injects one outage every 5 s, in turn: Jira 503s, Jira 429 with
-// Retry-After, slow Jira, Telegram 429 with retry_after, Telegram 502s.
-// The fakes count faults in requests, and a backing-off client sends few:
-// small counts keep each outage to seconds, as a real one would be.
+// faults injects an outage every 10 s that lasts 3 s, in turn: Jira
+// answering 503, Jira answering 429 with Retry-After, Jira answering
+// slowly, Telegram answering 429 with retry_after, Telegram answering 502.
 func (l *soakLoad) faults(stop <-chan struct{}) {
+	const many = 1 << 30 // until cleared
 	schedule := []func(){
-		func() { l.w.jira.FailNext("", "/rest/api/2/", 3, 503, 0) },
-		func() { l.w.jira.FailNext("", "/rest/api/2/", 2, 429, time.Second) },
+		func() { l.w.jira.FailNext("", "/rest/api/2/", many, 503, 0) },
+		func() { l.w.jira.FailNext("", "/rest/api/2/", many, 429, time.Second) },
 		func() { l.w.jira.SetDelay(300 * time.Millisecond) },
-		func() { l.w.jira.SetDelay(0); l.w.tg.FailNext("sendMessage", 3, 429, "", 1) },
-		func() { l.w.tg.FailNext("sendMessage", 3, 502, "Bad Gateway", 0) },
+		func() { l.w.tg.FailNext("sendMessage", many, 429, "", 1) },
+		func() { l.w.tg.FailNext("sendMessage", many, 502, "Bad Gateway", 0) },
 	}
-	l.every(stop, 5*time.Second, func() {
+	l.every(stop, 10*time.Second, func() {
 		l.mu.Lock()
 		n := l.faultsN
 		l.faultsN++
 		l.mu.Unlock()
 		schedule[n%len(schedule)]()
+		select {
+		case <-stop:
+		case <-time.After(3 * time.Second):
+		}
+		l.w.jira.ClearFaults()
+		l.w.tg.ClearFaults()
 	})
-	l.w.jira.SetDelay(0)
+	l.w.jira.ClearFaults()
+	l.w.tg.ClearFaults()
 }
 
 func (l *soakLoad) sampleMemory(stop <-chan struct{}) {

@@ -238,6 +238,13 @@ func (s *Server) FailNext(method string, n int, code int, description string, re
 	s.mu.Unlock()
 }
 
+// ClearFaults ends every injected fault: the outage is over.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
 // takeFaultLocked consumes the first fault rule matching method.
 func (s *Server) takeFaultLocked(method string) *apiError {
 	for i, f := range s.faults {

@@ -330,6 +330,14 @@ func (s *Server) FailNext(method, pathPrefix string, n, status int, retryAfter t
 		prefix: pathPrefix, n: n, status: status, retryAfter: retryAfter})
 }
 
+// ClearFaults ends every injected fault and delay: the outage is over.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+	s.SetDelay(0)
+}
+
 // takeFault consumes the first fault matching the request.
 func (s *Server) takeFault(method, path string) *fault {
 	s.mu.Lock()
