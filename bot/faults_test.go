@@ -21,6 +21,11 @@ func TestFaultsDelayButNeverDrop(t *testing.T) {
 		{"jira 401 (a setting to fix)", func(h *harness) { h.jira.FailNext("POST", "/rest/api/2/issue", 1, 401, 0) }, 1},
 		{"telegram 429 on the answer", func(h *harness) { h.tg.FailNext("sendMessage", 1, 429, "", 1) }, 1},
 		{"telegram 502 on the answer", func(h *harness) { h.tg.FailNext("sendMessage", 1, 502, "Bad Gateway", 0) }, 1},
+		{"jira slower than the client timeout", func(h *harness) {
+			h.jira.SetDelay(6 * time.Second) // the client gives up after 5 s
+			time.AfterFunc(5500*time.Millisecond, h.jira.ClearFaults)
+		}, 1},
+		{"long poll cut (getUpdates 502)", func(h *harness) { h.tg.FailNext("getUpdates", 2, 502, "Bad Gateway", 0) }, 1},
 		{"chat refuses the bot for good", func(h *harness) {
 			h.tg.SetChatError(testChannelID, 403, "Forbidden: bot is not a member of the channel chat")
 		}, 0},
@@ -90,4 +95,26 @@ func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
 		}
 		t.Fatalf("want one dead letter after one attempt\n%s", h.logText())
 	}
+}
+
+// Jira refusing connections is an outage: the post stays queued for
+// another try, it is not dead-lettered.
+func TestJiraConnectionRefusedIsRetried(t *testing.T) {
+	h := newHarness(t, "JIRA_SERVER=http://127.0.0.1:1")
+	h.tg.Push(h.tg.ChannelPost(testChannel, "jira is down"))
+	deadline := time.Now().Add(waitTime)
+	for time.Now().Before(deadline) {
+		items, _ := h.store.Pending(0)
+		if len(items) == 1 && items[0].Attempts >= 1 {
+			if !strings.Contains(items[0].LastError, "connection refused") {
+				t.Errorf("last error = %q", items[0].LastError)
+			}
+			if _, dead := h.store.Depth(); dead != 0 {
+				t.Errorf("%d dead letters, want 0", dead)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the post was not kept for a retry\n%s", h.logText())
 }
