@@ -29,13 +29,6 @@ const (
 	exitConfig = 2
 )
 
-// Failed webhook authentications allowed per client address: a burst of 30,
-// then one every 10 seconds.
-const (
-	authFailureBurst = 30
-	authFailureRate  = 0.1
-)
-
 // shutdownGrace bounds a clean stop (DESIGN §1: exit within 10 s).
 const shutdownGrace = 8 * time.Second
 
@@ -259,7 +252,7 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 
 func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, stats *metrics.Metrics, log *logrus.Logger) *http.Server {
 	mux := http.NewServeMux()
-	guard := newAuthGuard(authFailureBurst, authFailureRate, time.Now)
+	guard := newGuard(time.Now)
 	mux.Handle("/webhook/telegram/", guard.wrap(b.WebhookHandler()))
 	mux.Handle("/webhook/jira/", guard.wrap(jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, log.WithField("component", "jira"))))
 	mux.HandleFunc("/healthz", healthz(store, b))
