@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -58,6 +59,11 @@ func removeStaleSocket(path string) error {
 
 func controlMux(store *storage.Store) *http.ServeMux {
 	mux := http.NewServeMux()
+	// Profiles for the operator, only on this private socket:
+	//   curl --unix-socket jtbot.db.sock http://jtbot/debug/pprof/profile?seconds=10
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		store.Backup(w)

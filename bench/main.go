@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -43,6 +44,7 @@ func main() {
 	soakFor := flag.Duration("soak", 0, "instead of measuring, run a mixed load with faults for this long")
 	goBench := flag.String("gobench", "", "output of the Go benchmarks to include")
 	notes := flag.String("notes", "bench/notes.md", "hand-written notes appended to the table")
+	flag.StringVar(&drainProfile, "drainprofile", "", "write a CPU profile of the daemon while it drains the ingested backlog")
 	flag.Parse()
 	if *soakFor > 0 {
 		if err := soak(*bin, *soakFor); err != nil {
@@ -407,6 +409,9 @@ func rawBoltRate(dur time.Duration) (float64, error) {
 // drain waits for the worker to finish the ingested backlog (events of an
 // unmapped project: read, decided, removed) and reports its rate.
 func drain(r *report, w *world) error {
+	if drainProfile != "" {
+		go profileDaemon(w, drainProfile, 5*time.Second)
+	}
 	start := time.Now()
 	first := -1
 	for time.Since(start) < 5*time.Minute {
@@ -417,6 +422,10 @@ func drain(r *report, w *world) error {
 		if first < 0 {
 			first = depth
 		}
+		if depth == 0 && first == 0 {
+			r.add("worker", "backlog when the ingest load stopped", "0 items: the worker kept up", "", "", "")
+			return nil
+		}
 		if depth == 0 {
 			r.add("worker", fmt.Sprintf("queue drain after ingest (%s items)", count(float64(first))), count(float64(first)/time.Since(start).Seconds())+"/s", "", "", "")
 			return nil
@@ -424,6 +433,28 @@ func drain(r *report, w *world) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("the queue did not drain")
+}
+
+// drainProfile is where -drainprofile writes.
+var drainProfile string
+
+// profileDaemon fetches a CPU profile from the daemon's control socket.
+func profileDaemon(w *world, path string, d time.Duration) {
+	sock := filepath.Join(w.dir, "jtbot.db.sock")
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var dialer net.Dialer
+		return dialer.DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := client.Get(fmt.Sprintf("http://jtbot/debug/pprof/profile?seconds=%d", int(d.Seconds())))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: profile:", err)
+	}
 }
 
 func queueDepth(addr string) (int, error) {

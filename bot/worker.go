@@ -151,7 +151,7 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 		// The handler finished some items before it had to stop.
 		var done []storage.Item
 		done, batch = partial.remaining(batch)
-		b.finish(log, done, func(id uint64) error { return b.store.Done(id) })
+		b.finish(log, done, b.store.DoneAll)
 		for _, it := range done {
 			b.stats.Delivered(it.Source, it.Received)
 		}
@@ -161,7 +161,7 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 		}
 	}
 	if err == nil {
-		b.finish(log, batch, func(id uint64) error { return b.store.Done(id) })
+		b.finish(log, batch, b.store.DoneAll)
 		for _, it := range batch {
 			b.stats.Delivered(it.Source, it.Received)
 		}
@@ -175,7 +175,7 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	if errors.As(err, &rw) {
 		// Not a failure: the items wait in the queue for Telegram's limits.
 		log.WithField("retry_in", rw.after.String()).Debug("waiting for telegram's rate limit")
-		b.finish(log, batch, func(id uint64) error { return b.store.Retry(id, b.now().Add(rw.after), rw.Error()) })
+		b.finish(log, batch, func(ids []uint64) error { return b.store.RetryAll(ids, b.now().Add(rw.after), rw.Error()) })
 		return rw.after, false
 	}
 	err = redactErr(err, b.cfg.TelegramToken)
@@ -183,7 +183,7 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	b.stats.Failed(first.Source, reasonOf(err), retry)
 	if !retry {
 		log.WithError(err).Warn("giving up: moved to dead letters")
-		b.finish(log, batch, func(id uint64) error { return b.store.Bury(id, err.Error()) })
+		b.finish(log, batch, func(ids []uint64) error { return b.store.BuryAll(ids, err.Error()) })
 		return 0, true
 	}
 	entry := log.WithError(err).WithField("retry_in", after.Round(time.Second).String())
@@ -192,15 +192,21 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 	} else {
 		entry.Warn("will retry")
 	}
-	b.finish(log, batch, func(id uint64) error { return b.store.Retry(id, b.now().Add(after), err.Error()) })
+	b.finish(log, batch, func(ids []uint64) error { return b.store.RetryAll(ids, b.now().Add(after), err.Error()) })
 	return after, false
 }
 
-func (b *Bot) finish(log logrus.FieldLogger, batch []storage.Item, record func(uint64) error) {
-	for _, it := range batch {
-		if err := record(it.ID); err != nil {
-			log.WithError(err).WithField("item", it.ID).Error("cannot record an item's outcome")
-		}
+func (b *Bot) finish(log logrus.FieldLogger, batch []storage.Item, record func([]uint64) error) {
+	if len(batch) == 0 {
+		return
+	}
+	ids := make([]uint64, len(batch))
+	for i, it := range batch {
+		ids[i] = it.ID
+	}
+	// One transaction for the whole batch: it was handled as one.
+	if err := record(ids); err != nil {
+		log.WithError(err).WithField("items", len(ids)).Error("cannot record the outcome of handled items")
 	}
 }
 

@@ -224,40 +224,63 @@ func (s *Store) Depth() (queued, dead int) {
 }
 
 // Done removes a handled item.
-func (s *Store) Done(id uint64) error {
+func (s *Store) Done(id uint64) error { return s.DoneAll([]uint64{id}) }
+
+// DoneAll removes handled items in one transaction: a batch handled
+// together is finished with one fsync, not one per item.
+func (s *Store) DoneAll(ids []uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketQueue).Delete(u64(id))
+		q := tx.Bucket(bucketQueue)
+		for _, id := range ids {
+			if err := q.Delete(u64(id)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
 // Retry keeps the item queued, counts the attempt and holds it until notBefore.
 func (s *Store) Retry(id uint64, notBefore time.Time, reason string) error {
-	return s.update(bucketQueue, id, func(it *Item) {
+	return s.RetryAll([]uint64{id}, notBefore, reason)
+}
+
+// RetryAll is Retry for a batch, in one transaction.
+func (s *Store) RetryAll(ids []uint64, notBefore time.Time, reason string) error {
+	return s.updateAll(bucketQueue, ids, func(it *Item) {
 		it.Attempts++
 		it.NotBefore = notBefore
 		it.LastError = reason
 	})
 }
 
-func (s *Store) update(bucket []byte, id uint64, change func(*Item)) error {
+func (s *Store) updateAll(bucket []byte, ids []uint64, change func(*Item)) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
-		v := b.Get(u64(id))
-		if v == nil {
-			return fmt.Errorf("storage: item %d: %w", id, ErrNotFound)
+		for _, id := range ids {
+			v := b.Get(u64(id))
+			if v == nil {
+				return fmt.Errorf("storage: item %d: %w", id, ErrNotFound)
+			}
+			it, err := decodeItem(u64(id), v)
+			if err != nil {
+				return err
+			}
+			change(&it)
+			if err := b.Put(u64(id), encodeItem(it)); err != nil {
+				return err
+			}
 		}
-		it, err := decodeItem(u64(id), v)
-		if err != nil {
-			return err
-		}
-		change(&it)
-		return b.Put(u64(id), encodeItem(it))
+		return nil
 	})
 }
 
 // Bury moves an item that cannot succeed to the dead letters.
-func (s *Store) Bury(id uint64, reason string) error {
-	return s.move(bucketQueue, bucketDead, id, func(it *Item) {
+func (s *Store) Bury(id uint64, reason string) error { return s.BuryAll([]uint64{id}, reason) }
+
+// BuryAll is Bury for a batch, in one transaction.
+func (s *Store) BuryAll(ids []uint64, reason string) error {
+	return s.moveAll(bucketQueue, bucketDead, ids, func(it *Item) {
 		it.Attempts++
 		it.LastError = reason
 	})
@@ -265,7 +288,7 @@ func (s *Store) Bury(id uint64, reason string) error {
 
 // Revive moves a dead letter back to the queue for another try.
 func (s *Store) Revive(id uint64) error {
-	err := s.move(bucketDead, bucketQueue, id, func(it *Item) {
+	err := s.moveAll(bucketDead, bucketQueue, []uint64{id}, func(it *Item) {
 		it.Attempts = 0
 		it.NotBefore = time.Time{}
 	})
@@ -286,22 +309,27 @@ func (s *Store) Drop(id uint64) error {
 	})
 }
 
-// move keeps the item's ID so that a revived item keeps its place in line.
-func (s *Store) move(from, to []byte, id uint64, change func(*Item)) error {
+// moveAll keeps each item's ID so that a revived item keeps its place in line.
+func (s *Store) moveAll(from, to []byte, ids []uint64, change func(*Item)) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		src := tx.Bucket(from)
-		v := src.Get(u64(id))
-		if v == nil {
-			return fmt.Errorf("storage: item %d: %w", id, ErrNotFound)
+		for _, id := range ids {
+			v := src.Get(u64(id))
+			if v == nil {
+				return fmt.Errorf("storage: item %d: %w", id, ErrNotFound)
+			}
+			it, err := decodeItem(u64(id), v)
+			if err != nil {
+				return err
+			}
+			change(&it)
+			if err := src.Delete(u64(id)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(to).Put(u64(id), encodeItem(it)); err != nil {
+				return err
+			}
 		}
-		it, err := decodeItem(u64(id), v)
-		if err != nil {
-			return err
-		}
-		change(&it)
-		if err := src.Delete(u64(id)); err != nil {
-			return err
-		}
-		return tx.Bucket(to).Put(u64(id), encodeItem(it))
+		return nil
 	})
 }
