@@ -135,6 +135,9 @@ func runAll(r *report, bin string, dur time.Duration, maxLinks int) error {
 	if err := eventToSend(r, d, dur); err != nil {
 		return err
 	}
+	if err := postToCreate(r, d); err != nil {
+		return err
+	}
 	if err := startup(r, bin, maxLinks); err != nil {
 		return err
 	}
@@ -532,10 +535,61 @@ func eventToSend(r *report, w *world, dur time.Duration) error {
 	return nil
 }
 
+// --- channel post → Jira issue create ---
+
+// postToCreate times channel posts from the update reaching Telegram's
+// queue to the issue existing in Jira, beside the fake Jira's own time to
+// answer a create, measured in the same run.
+func postToCreate(r *report, w *world) error {
+	const n = 60
+	chat := telegramtest.Chat{ID: channelID, Type: "channel", Title: "Bench"}
+	pushed := make(map[string]time.Time, n)
+	before := len(w.jira.Issues())
+	for i := 0; i < n; i++ {
+		summary := fmt.Sprintf("bench post %d", i)
+		pushed[summary] = time.Now()
+		w.tg.Push(w.tg.ChannelPost(chat, summary+"\nbody"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !w.jira.WaitFor(30*time.Second, func() bool { return len(w.jira.Issues())-before >= n }) {
+		return fmt.Errorf("only %d of %d posts became issues", len(w.jira.Issues())-before, n)
+	}
+	var lats []time.Duration
+	for _, is := range w.jira.Issues() {
+		if t, ok := pushed[is.Summary]; ok {
+			lats = append(lats, is.Created.Sub(t))
+		}
+	}
+	direct := directCreates(w, 30)
+	r.add("delivery", "channel post → Jira issue created p50/p99 (20/s, long polling)", result{lats: lats}.pcts(), result{lats: direct}.pcts()+" a bare create call", "", "")
+	return nil
+}
+
+// directCreates is the limit: creating issues straight through the fake's
+// REST API, without jtbot.
+func directCreates(w *world, n int) []time.Duration {
+	var lats []time.Duration
+	for i := 0; i < n; i++ {
+		body := fmt.Sprintf(`{"fields":{"project":{"key":"OPS"},"issuetype":{"name":"Task"},"summary":"direct %d"}}`, i)
+		req, _ := http.NewRequest("POST", w.jira.URL+"/rest/api/2/issue", strings.NewReader(body))
+		req.SetBasicAuth("bench@example.com", "t")
+		req.Header.Set("Content-Type", "application/json")
+		t := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lats = append(lats, time.Since(t))
+	}
+	return lats
+}
+
 // --- start-up with many stored links ---
 
 func startup(r *report, bin string, maxLinks int) error {
-	sizes := []int{0, 100_000}
+	sizes := []int{0, 10_000, 100_000}
 	if maxLinks > 100_000 {
 		sizes = append(sizes, maxLinks)
 	}
