@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jtbot/jtbot/bot"
@@ -35,7 +34,7 @@ func newTelegramAdmin(cfg *config.Config) (*telegramAdmin, error) {
 func (t *telegramAdmin) call(method string, params map[string]string, out any) error {
 	data, err := t.tg.Raw(method, params)
 	if err != nil {
-		return redact(err, t.token)
+		return bot.RedactToken(err, t.token)
 	}
 	var resp struct {
 		Result json.RawMessage `json:"result"`
@@ -47,13 +46,6 @@ func (t *telegramAdmin) call(method string, params map[string]string, out any) e
 		return nil
 	}
 	return json.Unmarshal(resp.Result, out)
-}
-
-func redact(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), token, "<token>"))
 }
 
 func (t *telegramAdmin) me() (tele.User, error) {

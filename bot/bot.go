@@ -6,6 +6,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,7 +73,7 @@ func New(o Options) (*Bot, error) {
 		Offline: true, // getMe happens in Run, with retries
 		Poller:  b.poller(),
 		OnError: func(err error, _ tele.Context) {
-			b.log.WithError(redactErr(err, o.Config.TelegramToken)).Warn("telegram")
+			b.log.WithError(RedactToken(err, o.Config.TelegramToken)).Warn("telegram")
 		},
 	})
 	if err != nil {
@@ -97,7 +98,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	if err := b.registerCommands(); err != nil {
-		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Warn("cannot set the command menu")
+		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warn("cannot set the command menu")
 	}
 	started := make(chan struct{})
 	go func() {
@@ -126,9 +127,9 @@ func (b *Bot) connect(ctx context.Context) error {
 			return nil
 		}
 		if errors.Is(err, tele.ErrUnauthorized) || errors.Is(err, tele.ErrNotFound) {
-			return fmt.Errorf("TELEGRAM_HOOK_TOKEN: Telegram refused the bot token (%v)", redactErr(err, b.cfg.TelegramToken))
+			return fmt.Errorf("TELEGRAM_HOOK_TOKEN: Telegram refused the bot token (%v)", RedactToken(err, b.cfg.TelegramToken))
 		}
-		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Warnf("telegram getMe failed, retrying in %s", delay)
+		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warnf("telegram getMe failed, retrying in %s", delay)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -146,7 +147,7 @@ func (b *Bot) getMe() (*tele.User, error) {
 	var resp struct {
 		Result *tele.User `json:"result"`
 	}
-	if err := jsonUnmarshal(data, &resp); err != nil || resp.Result == nil {
+	if err := json.Unmarshal(data, &resp); err != nil || resp.Result == nil {
 		return nil, fmt.Errorf("telegram: getMe: unexpected answer")
 	}
 	return resp.Result, nil

@@ -34,7 +34,7 @@ func (b *Bot) onCallback(ctx context.Context, c *tele.Callback) error {
 	res := b.press(ctx, c)
 	err := b.tg.Respond(c, &tele.CallbackResponse{Text: shorten(res.text, 200), ShowAlert: res.alert})
 	if err != nil {
-		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Debug("cannot answer a button press")
+		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).Debug("cannot answer a button press")
 	}
 	return nil
 }
@@ -183,7 +183,7 @@ func (b *Bot) edit(m *tele.Message, html string, kb *tele.ReplyMarkup) bool {
 	}
 	_, err := b.tg.Edit(m, html, opts)
 	if err != nil && !strings.Contains(err.Error(), "message is not modified") {
-		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).Warn("cannot update a message after a button press")
+		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warn("cannot update a message after a button press")
 		return false
 	}
 	return true

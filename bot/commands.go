@@ -136,7 +136,7 @@ func (b *Bot) replyWith(m *tele.Message, html string, kb *tele.ReplyMarkup) (*te
 func (b *Bot) replyDone(m *tele.Message, html string, kb *tele.ReplyMarkup) *tele.Message {
 	sent, err := b.replyWith(m, html, kb)
 	if err != nil {
-		b.log.WithError(redactErr(err, b.cfg.TelegramToken)).WithField("chat", m.Chat.ID).Warn("cannot answer a command after acting on it")
+		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).WithField("chat", m.Chat.ID).Warn("cannot answer a command after acting on it")
 	}
 	return sent
 }

@@ -225,7 +225,7 @@ func (b *Bot) ownAttachment(key, id string, from *tele.Message) error {
 // downloadFailed sorts Telegram's refusals: a file over the download limit
 // (file_size may be missing) or gone for good is noted, the rest retried.
 func (b *Bot) downloadFailed(f media, err error) (string, error) {
-	err = redactErr(err, b.cfg.TelegramToken)
+	err = RedactToken(err, b.cfg.TelegramToken)
 	if strings.Contains(err.Error(), "file is too big") {
 		return tooBigReason, nil
 	}

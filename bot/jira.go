@@ -384,7 +384,7 @@ func (b *Bot) sendDMs(dms map[int64][]string) {
 		text := wiki.Truncate(strings.Join(dms[u], "\n\n"), maxMessage)
 		if _, err := b.send(storage.MessageRef{ChatID: u}, text); err != nil {
 			b.noteFlood(u, err)
-			log.WithError(redactErr(err, b.cfg.TelegramToken)).Warn("watcher DM dropped")
+			log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warn("watcher DM dropped")
 		}
 	}
 }

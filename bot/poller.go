@@ -39,7 +39,7 @@ func (p *webhookPoller) Poll(tg *tele.Bot, _ chan tele.Update, stop chan struct{
 	retry(stop, func() error {
 		err := tg.SetWebhook(hook)
 		if err != nil {
-			p.b.log.WithError(redactErr(err, p.b.cfg.TelegramToken)).Warn("telegram setWebhook failed, retrying")
+			p.b.log.WithError(RedactToken(err, p.b.cfg.TelegramToken)).Warn("telegram setWebhook failed, retrying")
 		} else {
 			p.b.log.Info("telegram webhook registered")
 		}
@@ -58,7 +58,7 @@ func (p *longPoller) Poll(tg *tele.Bot, _ chan tele.Update, stop chan struct{}) 
 		// Pending updates are kept: they are ours to handle.
 		err := tg.RemoveWebhook(false)
 		if err != nil {
-			log.WithError(redactErr(err, p.b.cfg.TelegramToken)).Warn("telegram deleteWebhook failed, retrying")
+			log.WithError(RedactToken(err, p.b.cfg.TelegramToken)).Warn("telegram deleteWebhook failed, retrying")
 		}
 		return err
 	})
@@ -77,7 +77,7 @@ func (p *longPoller) Poll(tg *tele.Bot, _ chan tele.Update, stop chan struct{}) 
 			if ctx.Err() != nil { // the request was cut by Stop: not a failure
 				return nil
 			}
-			log.WithError(redactErr(err, p.b.cfg.TelegramToken)).Warn("telegram getUpdates failed, backing off")
+			log.WithError(RedactToken(err, p.b.cfg.TelegramToken)).Warn("telegram getUpdates failed, backing off")
 			return err
 		}
 		offset = next

@@ -6,16 +6,14 @@ import (
 	"strings"
 )
 
-// redactErr removes the bot token from an error: it is part of every Bot
+// RedactToken removes the bot token from an error: it is part of every Bot
 // API URL, and net/http puts URLs in its errors.
-func redactErr(err error, token string) error {
+func RedactToken(err error, token string) error {
 	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
 		return err
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
 }
-
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 func isJSONError(err error) bool {
 	var se *json.SyntaxError

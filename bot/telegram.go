@@ -235,7 +235,7 @@ func (b *Bot) createFailed(m *tele.Message, project string, err error) error {
 	}
 	text := "⚠️ Jira refused to create an issue: " + wiki.EscapeHTML(reason)
 	if _, serr := b.tg.Send(tele.ChatID(m.Chat.ID), text, b.replyOptions(refOf(m))); serr != nil {
-		b.log.WithError(redactErr(serr, b.cfg.TelegramToken)).Warn("cannot tell the chat about a refused issue")
+		b.log.WithError(RedactToken(serr, b.cfg.TelegramToken)).Warn("cannot tell the chat about a refused issue")
 	}
 	return permanent(err)
 }
@@ -266,7 +266,7 @@ func (b *Bot) answerIssue(m *tele.Message, key string) error {
 	}
 	sent, err := b.tg.Send(tele.ChatID(m.Chat.ID), "📝 "+b.keyLink(key), b.replyOptions(refOf(m)))
 	if err != nil {
-		err = redactErr(err, b.cfg.TelegramToken)
+		err = RedactToken(err, b.cfg.TelegramToken)
 		if retry, _ := decideTelegram(err, 0); retry {
 			return err
 		}

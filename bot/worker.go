@@ -178,7 +178,7 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 		b.finish(log, batch, func(ids []uint64) error { return b.store.RetryAll(ids, b.now().Add(rw.after), rw.Error()) })
 		return rw.after, false
 	}
-	err = redactErr(err, b.cfg.TelegramToken)
+	err = RedactToken(err, b.cfg.TelegramToken)
 	retry, after := decide(err, first.Attempts)
 	b.stats.Failed(first.Source, reasonOf(err), retry)
 	if !retry {

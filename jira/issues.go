@@ -40,24 +40,14 @@ var cardFields = []string{"summary", "issuetype", "status", "priority", "resolut
 // jiraTime is how Jira writes dates in REST answers.
 const jiraTime = "2006-01-02T15:04:05.000-0700"
 
-type named struct {
-	Name Text `json:"name"`
-	Key  Text `json:"key"`
-}
-
+// issueJSON is an issue as REST answers it: the fields webhooks carry
+// (IssueFields), and when it was last updated.
 type issueJSON struct {
 	ID     Text `json:"id"`
 	Key    Text `json:"key"`
 	Fields struct {
-		Summary    Text   `json:"summary"`
-		IssueType  *named `json:"issuetype"`
-		Status     *named `json:"status"`
-		Priority   *named `json:"priority"`
-		Resolution *named `json:"resolution"`
-		Project    *named `json:"project"`
-		Assignee   *User  `json:"assignee"`
-		Reporter   *User  `json:"reporter"`
-		Updated    Text   `json:"updated"`
+		IssueFields
+		Updated Text `json:"updated"`
 	} `json:"fields"`
 	Transitions []transitionJSON `json:"transitions"`
 }
@@ -65,7 +55,7 @@ type issueJSON struct {
 type transitionJSON struct {
 	ID   Text   `json:"id"`
 	Name Text   `json:"name"`
-	To   *named `json:"to"`
+	To   *Named `json:"to"`
 }
 
 func (t transitionJSON) transition() Transition {
@@ -76,7 +66,7 @@ func (t transitionJSON) transition() Transition {
 	return out
 }
 
-func nameOf(n *named) string {
+func nameOf(n *Named) string {
 	if n == nil {
 		return ""
 	}

@@ -237,16 +237,6 @@ func (s *Store) ChatProjects() (map[int64]string, error) {
 	return out, err
 }
 
-// Counts reports how many links the database holds, for doctor and metrics.
-func (s *Store) Counts() (messages, roots int) {
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		messages = tx.Bucket(bucketMessages).Stats().KeyN
-		roots = tx.Bucket(bucketRoots).Stats().KeyN
-		return nil
-	})
-	return messages, roots
-}
-
 // LinkedMessage is one message → issue link, for LinkMessages.
 type LinkedMessage struct {
 	ChatID    int64
