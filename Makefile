@@ -29,7 +29,7 @@ demo: build
 # Go benchmarks of the hot paths, each beside the limit it is compared with
 # (raw bbolt writes for the durable queue).
 bench: build
-	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./jira/wiki | grep -E '^(Benchmark|ok|goos|goarch|cpu)' | tee .gobench.txt
+	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./markup | grep -E '^(Benchmark|ok|goos|goarch|cpu)' | tee .gobench.txt
 	go run ./bench -bin ./jtbot -out BENCHMARKS.md -gobench .gobench.txt
 	rm -f .gobench.txt
 
@@ -41,7 +41,7 @@ soak: build
 # Every fuzz target for FUZZTIME each; seeds are the committed fixtures and
 # testdata/fuzz corpora.
 fuzz:
-	@for pkg in ./jira ./jira/wiki ./bot; do \
+	@for pkg in ./jira ./markup ./bot; do \
 		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$target"; \
 			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // command runs `jtbot args…` with env and returns exit code and output.

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira/jiratest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 	"github.com/sirupsen/logrus"
 )
 

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // selfSignedCert writes a self-signed certificate for 127.0.0.1 and

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/jira/jiratest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // soak runs a mixed load in both directions against the real daemon for

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
 	tele "gopkg.in/telebot.v3"
 )
@@ -58,9 +58,9 @@ func (b *Bot) cardText(is jira.Card) string {
 		{"Type", is.Type}, {"Status", is.Status}, {"Assignee", assignee},
 		{"Priority", is.Priority}, {"Reporter", is.Reporter.Display()}, {"Updated", updated},
 	}
-	lines := []string{"📌 <b>" + b.keyLink(is.Key) + "</b> " + wiki.EscapeHTML(is.Summary)}
+	lines := []string{"📌 <b>" + b.keyLink(is.Key) + "</b> " + markup.EscapeHTML(is.Summary)}
 	for _, r := range rows {
-		v := cmp.Or(wiki.EscapeHTML(r[1]), "—")
+		v := cmp.Or(markup.EscapeHTML(r[1]), "—")
 		if r[0] == "Status" {
 			v = "<b>" + v + "</b>"
 		}
@@ -71,9 +71,9 @@ func (b *Bot) cardText(is jira.Card) string {
 
 // oneLine is the short card for an issue key mentioned in a chat.
 func (b *Bot) oneLine(is jira.Card) string {
-	parts := []string{b.keyLink(is.Key) + " " + wiki.EscapeHTML(shorten(is.Summary, 100)), wiki.EscapeHTML(is.Status)}
+	parts := []string{b.keyLink(is.Key) + " " + markup.EscapeHTML(shorten(is.Summary, 100)), markup.EscapeHTML(is.Status)}
 	if is.Assignee != nil {
-		parts = append(parts, "👤 "+wiki.EscapeHTML(is.Assignee.Display()))
+		parts = append(parts, "👤 "+markup.EscapeHTML(is.Assignee.Display()))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -150,7 +150,7 @@ func (b *Bot) cmdComment(ctx context.Context, m *tele.Message, args string) erro
 	if !ok || text == "" {
 		return b.reply(m, usage("comment"))
 	}
-	body := "_" + wiki.Escape(Attribution(m.Sender)) + "_\n" + wiki.Escape(text)
+	body := "_" + markup.Escape(Attribution(m.Sender)) + "_\n" + markup.Escape(text)
 	id, err := b.jira.AddComment(ctx, key, body)
 	if err != nil {
 		return b.failed(m, err, key)
@@ -180,7 +180,7 @@ func (b *Bot) cmdAssign(ctx context.Context, m *tele.Message, args string) error
 	if err := b.assign(ctx, m.Sender, refOf(m), key, id, name); err != nil {
 		return b.failed(m, err, key)
 	}
-	text := "👤 " + b.keyLink(key) + " assigned to <b>" + wiki.EscapeHTML(name) + "</b>."
+	text := "👤 " + b.keyLink(key) + " assigned to <b>" + markup.EscapeHTML(name) + "</b>."
 	if id == "" {
 		text = "👤 " + b.keyLink(key) + " is now unassigned."
 	}
@@ -230,11 +230,11 @@ func (b *Bot) assign(ctx context.Context, by *tele.User, at storage.MessageRef, 
 	if err := b.jira.Assign(ctx, key, id); err != nil {
 		return err
 	}
-	note := "Assigned to " + wiki.Escape(name)
+	note := "Assigned to " + markup.Escape(name)
 	if id == "" {
 		note = "Unassigned"
 	}
-	b.noteInJira(ctx, key, note+" by "+wiki.Escape(Attribution(by)), at)
+	b.noteInJira(ctx, key, note+" by "+markup.Escape(Attribution(by)), at)
 	b.log.WithField("issue", key).Info("issue assigned by command")
 	return nil
 }
@@ -262,16 +262,16 @@ func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) e
 		return b.failed(m, err, key)
 	}
 	if len(is.Transitions) == 0 {
-		return b.reply(m, b.keyLink(key)+" has no transitions jtbot may make from "+wiki.EscapeHTML(is.Status)+".")
+		return b.reply(m, b.keyLink(key)+" has no transitions jtbot may make from "+markup.EscapeHTML(is.Status)+".")
 	}
 	t, matches := matchTransition(is.Transitions, want)
 	if matches != 1 {
-		prompt := "Move " + b.keyLink(key) + " (" + wiki.EscapeHTML(is.Status) + ") to:"
+		prompt := "Move " + b.keyLink(key) + " (" + markup.EscapeHTML(is.Status) + ") to:"
 		switch {
 		case want != "" && matches == 0:
-			prompt = "No transition of " + b.keyLink(key) + " matches “" + wiki.EscapeHTML(want) + "”. Choose:"
+			prompt = "No transition of " + b.keyLink(key) + " matches “" + markup.EscapeHTML(want) + "”. Choose:"
 		case want != "":
-			prompt = "“" + wiki.EscapeHTML(want) + "” matches several transitions of " + b.keyLink(key) + ". Choose:"
+			prompt = "“" + markup.EscapeHTML(want) + "” matches several transitions of " + b.keyLink(key) + ". Choose:"
 		}
 		_, err := b.replyWith(m, prompt, transitionKeyboard(is))
 		return err
@@ -279,7 +279,7 @@ func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) e
 	if err := b.transition(ctx, m.Sender, refOf(m), is, t); err != nil {
 		return b.failed(m, err, key)
 	}
-	b.replyDone(m, "🔄 "+b.keyLink(key)+": "+wiki.EscapeHTML(is.Status)+" → <b>"+wiki.EscapeHTML(target(t))+"</b>", nil)
+	b.replyDone(m, "🔄 "+b.keyLink(key)+": "+markup.EscapeHTML(is.Status)+" → <b>"+markup.EscapeHTML(target(t))+"</b>", nil)
 	return nil
 }
 
@@ -324,7 +324,7 @@ func (b *Bot) transition(ctx context.Context, by *tele.User, at storage.MessageR
 	if err := b.jira.DoTransition(ctx, is.Key, t.ID); err != nil {
 		return err
 	}
-	b.noteInJira(ctx, is.Key, fmt.Sprintf("Moved from %s to %s by %s", wiki.Escape(is.Status), wiki.Escape(target(t)), wiki.Escape(Attribution(by))), at)
+	b.noteInJira(ctx, is.Key, fmt.Sprintf("Moved from %s to %s by %s", markup.Escape(is.Status), markup.Escape(target(t)), markup.Escape(Attribution(by))), at)
 	b.log.WithField("issue", is.Key).Info("issue transitioned by command")
 	return nil
 }

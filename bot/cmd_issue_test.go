@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 func TestIssueCard(t *testing.T) {

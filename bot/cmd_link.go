@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	tele "gopkg.in/telebot.v3"
 )
 
@@ -29,7 +29,7 @@ func (b *Bot) cmdLink(ctx context.Context, m *tele.Message, args string) error {
 	}
 	b.log.WithFields(map[string]any{"chat": m.Chat.ID, "project": p.Key}).Info("chat linked by command")
 	return b.reply(m, fmt.Sprintf("🔗 This chat is now linked to <b>%s</b> (%s): /new here creates issues there, and their news lands here.",
-		wiki.EscapeHTML(p.Key), wiki.EscapeHTML(p.Name)))
+		markup.EscapeHTML(p.Key), markup.EscapeHTML(p.Name)))
 }
 
 func (b *Bot) cmdUnlink(_ context.Context, m *tele.Message, _ string) error {
@@ -46,12 +46,12 @@ func (b *Bot) cmdUnlink(_ context.Context, m *tele.Message, _ string) error {
 		}
 		b.log.WithField("chat", m.Chat.ID).Info("chat unlinked by command")
 		if fixed, ok := b.cfg.ChatProjects[m.Chat.ID]; ok {
-			return b.reply(m, "Unlinked from "+wiki.EscapeHTML(p)+"; CHAT_PROJECTS still maps this chat to "+wiki.EscapeHTML(fixed)+".")
+			return b.reply(m, "Unlinked from "+markup.EscapeHTML(p)+"; CHAT_PROJECTS still maps this chat to "+markup.EscapeHTML(fixed)+".")
 		}
-		return b.reply(m, "Unlinked: this chat no longer belongs to "+wiki.EscapeHTML(p)+".")
+		return b.reply(m, "Unlinked: this chat no longer belongs to "+markup.EscapeHTML(p)+".")
 	}
 	if fixed, ok := b.cfg.ChatProjects[m.Chat.ID]; ok {
-		return b.reply(m, "This chat is mapped to "+wiki.EscapeHTML(fixed)+" by CHAT_PROJECTS: change that setting to unlink it.")
+		return b.reply(m, "This chat is mapped to "+markup.EscapeHTML(fixed)+" by CHAT_PROJECTS: change that setting to unlink it.")
 	}
 	return b.reply(m, "This chat is not linked to a project.")
 }

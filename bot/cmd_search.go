@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	tele "gopkg.in/telebot.v3"
 )
 
@@ -62,7 +62,7 @@ func (b *Bot) searchPage(ctx context.Context, jql string, page int) (string, *te
 	if err != nil {
 		return "", nil, err
 	}
-	lines := []string{searchHead + wiki.EscapeHTML(jql)}
+	lines := []string{searchHead + markup.EscapeHTML(jql)}
 	switch {
 	case len(found) == 0 && page == 0:
 		lines = append(lines, "No issues match.")
@@ -73,7 +73,7 @@ func (b *Bot) searchPage(ctx context.Context, jql string, page int) (string, *te
 		lines = append(lines, fmt.Sprintf("Results %d–%d:", first, first+len(found)-1))
 	}
 	for _, is := range found {
-		lines = append(lines, b.keyLink(is.Key)+" "+wiki.EscapeHTML(shorten(is.Summary, 80))+" · <i>"+wiki.EscapeHTML(is.Status)+"</i>")
+		lines = append(lines, b.keyLink(is.Key)+" "+markup.EscapeHTML(shorten(is.Summary, 80))+" · <i>"+markup.EscapeHTML(is.Status)+"</i>")
 	}
 	var nav []tele.InlineButton
 	if page > 0 {

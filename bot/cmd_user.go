@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
 	tele "gopkg.in/telebot.v3"
 )
@@ -17,7 +17,7 @@ func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
 	if u == nil {
 		return b.reply(m, refusal(nil))
 	}
-	lines := []string{fmt.Sprintf("👋 Hi %s. Your Telegram ID is <code>%d</code>.", wiki.EscapeHTML(u.FirstName), u.ID)}
+	lines := []string{fmt.Sprintf("👋 Hi %s. Your Telegram ID is <code>%d</code>.", markup.EscapeHTML(u.FirstName), u.ID)}
 	if !b.allowed(u) {
 		lines = append(lines, "⛔ You may not use this bot yet: ask an admin to add your ID to ALLOWED_USERS.")
 		return b.reply(m, strings.Join(lines, "\n"))
@@ -33,7 +33,7 @@ func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
 	case err != nil:
 		return err
 	default:
-		lines = append(lines, "🔗 Jira: connected as <b>"+wiki.EscapeHTML(b.jiraName(ctx, id))+"</b>.")
+		lines = append(lines, "🔗 Jira: connected as <b>"+markup.EscapeHTML(b.jiraName(ctx, id))+"</b>.")
 	}
 	lines = append(lines, "/help lists the commands.")
 	return b.reply(m, strings.Join(lines, "\n"))
@@ -68,7 +68,7 @@ func (b *Bot) cmdConnect(ctx context.Context, m *tele.Message, args string) erro
 		return err
 	}
 	b.log.WithField("telegram_user", m.Sender.ID).Info("user connected to Jira")
-	return b.reply(m, "🔗 Connected to <b>"+wiki.EscapeHTML(u.Display())+"</b>. /my and “assign me” now use this Jira user.")
+	return b.reply(m, "🔗 Connected to <b>"+markup.EscapeHTML(u.Display())+"</b>. /my and “assign me” now use this Jira user.")
 }
 
 // findUser looks a Jira user up by e-mail, username or name. problem is
@@ -89,11 +89,11 @@ func (b *Bot) findUser(ctx context.Context, query string) (u jira.User, problem 
 		}
 	}
 	if len(found) == 0 {
-		return jira.User{}, "No Jira user matches “" + wiki.EscapeHTML(query) + "”.", nil
+		return jira.User{}, "No Jira user matches “" + markup.EscapeHTML(query) + "”.", nil
 	}
 	var names []string
 	for _, f := range found[:min(len(found), 5)] {
-		names = append(names, wiki.EscapeHTML(f.Display()))
+		names = append(names, markup.EscapeHTML(f.Display()))
 	}
 	return jira.User{}, "Several Jira users match: " + strings.Join(names, ", ") + ". Give the e-mail or username.", nil
 }
@@ -161,5 +161,5 @@ func (b *Bot) cmdWatching(_ context.Context, m *tele.Message, _ string) error {
 }
 
 func (b *Bot) keyLink(key string) string {
-	return fmt.Sprintf(`<a href="%s">%s</a>`, wiki.EscapeHTML(b.jira.BrowseURL(key)), wiki.EscapeHTML(key))
+	return fmt.Sprintf(`<a href="%s">%s</a>`, markup.EscapeHTML(b.jira.BrowseURL(key)), markup.EscapeHTML(key))
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
 )
 
@@ -338,7 +338,7 @@ func (b *Bot) addComment(ctx context.Context, n *note, ev *jira.Event, kind stri
 		}
 		n.entries = append(n.entries, &entry{
 			html:    commentText(author, string(c.Body), false, names.mention),
-			brief:   "💬 comment by " + wiki.EscapeHTML(author),
+			brief:   "💬 comment by " + markup.EscapeHTML(author),
 			shown:   []string{id},
 			comment: id,
 		})

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	tele "gopkg.in/telebot.v3"
 )
 
@@ -75,7 +75,7 @@ func (b *Bot) onCommand(ctx context.Context, m *tele.Message, cmd, args string) 
 		return c.run(b, ctx, m, args)
 	}
 	if m.Chat.Type == tele.ChatPrivate {
-		return b.reply(m, "I don't know /"+wiki.EscapeHTML(cmd)+". /help lists what I do.")
+		return b.reply(m, "I don't know /"+markup.EscapeHTML(cmd)+". /help lists what I do.")
 	}
 	return nil // in a group it may be meant for another bot
 }
@@ -95,9 +95,9 @@ func (b *Bot) cmdHelp(_ context.Context, m *tele.Message, _ string) error {
 	for _, c := range commandList() {
 		sb.WriteString("/" + c.name)
 		if c.args != "" {
-			sb.WriteString(" <i>" + wiki.EscapeHTML(c.args) + "</i>")
+			sb.WriteString(" <i>" + markup.EscapeHTML(c.args) + "</i>")
 		}
-		sb.WriteString(" — " + wiki.EscapeHTML(c.help) + "\n")
+		sb.WriteString(" — " + markup.EscapeHTML(c.help) + "\n")
 	}
 	sb.WriteString("\nIn a linked group an issue key in a message gets a short card.")
 	return b.reply(m, sb.String())
@@ -127,7 +127,7 @@ func (b *Bot) reply(m *tele.Message, html string) error {
 func (b *Bot) replyWith(m *tele.Message, html string, kb *tele.ReplyMarkup) (*tele.Message, error) {
 	opts := b.replyOptions(refOf(m))
 	opts.ReplyMarkup = kb
-	return b.tg.Send(tele.ChatID(m.Chat.ID), wiki.Truncate(html, maxMessage), opts)
+	return b.tg.Send(tele.ChatID(m.Chat.ID), markup.Truncate(html, maxMessage), opts)
 }
 
 // replyDone answers after a change was made in Jira. Sending it again means
@@ -150,7 +150,7 @@ func (b *Bot) failed(m *tele.Message, err error, subject string) error {
 	}
 	// Jira's words may quote the user's JQL: debug level only.
 	b.log.WithError(err).WithField("chat", m.Chat.ID).Debug("command failed in Jira")
-	return b.reply(m, "⚠️ "+wiki.EscapeHTML(text))
+	return b.reply(m, "⚠️ "+markup.EscapeHTML(text))
 }
 
 // humanError is the short sentence a user sees for a failed Jira call about
@@ -211,7 +211,7 @@ func splitKey(args string) (key, rest string, ok bool) {
 func usage(name string) string {
 	for _, c := range commandList() {
 		if c.name == name {
-			return "Usage: /" + c.name + " " + wiki.EscapeHTML(c.args)
+			return "Usage: /" + c.name + " " + markup.EscapeHTML(c.args)
 		}
 	}
 	return "See /help"

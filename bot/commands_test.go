@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 	tele "gopkg.in/telebot.v3"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // Outages delay work and never drop it; permanent refusals end it without

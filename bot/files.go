@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
 	tele "gopkg.in/telebot.v3"
 )
@@ -131,7 +131,7 @@ func (s skipped) line() string {
 	if s.size > 0 {
 		size = " (" + humanSize(s.size) + ")"
 	}
-	return "📎 " + wiki.Escape(s.title) + size + ": " + wiki.Escape(s.reason)
+	return "📎 " + markup.Escape(s.title) + size + ": " + markup.Escape(s.reason)
 }
 
 const tooBigReason = "over the 20 MB that Telegram lets bots download, so it is not attached"

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // content is a file of n bytes that says which file it is.

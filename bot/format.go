@@ -5,11 +5,11 @@ import (
 	"strings"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 )
 
 // The functions here render Jira events as Telegram HTML. They are pure:
-// every piece of Jira text is escaped or converted by jira/wiki, so the
+// every piece of Jira text is escaped or converted by markup, so the
 // result always parses, and composeMessage keeps it within Telegram's limit.
 
 // maxMessage is Telegram's limit on a message's text.
@@ -21,9 +21,9 @@ const descriptionExcerpt = 700
 // issueHeader is the first line of every notification: what kind of issue,
 // which one (linked), and its summary.
 func issueHeader(browseURL, key, issueType, summary string) string {
-	h := fmt.Sprintf("%s <a href=\"%s\"><b>%s</b></a>", typeEmoji(issueType), wiki.EscapeHTML(browseURL), wiki.EscapeHTML(key))
+	h := fmt.Sprintf("%s <a href=\"%s\"><b>%s</b></a>", typeEmoji(issueType), markup.EscapeHTML(browseURL), markup.EscapeHTML(key))
 	if summary != "" {
-		h += " " + wiki.EscapeHTML(summary)
+		h += " " + markup.EscapeHTML(summary)
 	}
 	return h
 }
@@ -49,24 +49,24 @@ func typeEmoji(issueType string) string {
 func createdLines(f jira.IssueFields, actor, description string, mention func(string) string) []string {
 	first := "🆕 created"
 	if actor != "" {
-		first += " by <b>" + wiki.EscapeHTML(actor) + "</b>"
+		first += " by <b>" + markup.EscapeHTML(actor) + "</b>"
 	}
 	lines := []string{first}
 	var facts []string
 	if f.Status != nil && f.Status.Name != "" {
-		facts = append(facts, "🔖 "+wiki.EscapeHTML(string(f.Status.Name)))
+		facts = append(facts, "🔖 "+markup.EscapeHTML(string(f.Status.Name)))
 	}
 	if f.Priority != nil && f.Priority.Name != "" {
-		facts = append(facts, "⚡ "+wiki.EscapeHTML(string(f.Priority.Name)))
+		facts = append(facts, "⚡ "+markup.EscapeHTML(string(f.Priority.Name)))
 	}
 	if name := f.Assignee.Display(); name != "" {
-		facts = append(facts, "👤 "+wiki.EscapeHTML(name))
+		facts = append(facts, "👤 "+markup.EscapeHTML(name))
 	}
 	if len(facts) > 0 {
 		lines = append(lines, strings.Join(facts, " · "))
 	}
 	if strings.TrimSpace(description) != "" {
-		lines = append(lines, wiki.Truncate(wiki.ToTelegramHTML(description, mention), descriptionExcerpt))
+		lines = append(lines, markup.Truncate(markup.ToTelegramHTML(description, mention), descriptionExcerpt))
 	}
 	return lines
 }
@@ -84,13 +84,13 @@ func changeLines(items []jira.ChangeItem, attachmentURL func(id, name string) st
 		}
 	}
 	if len(other) > 0 {
-		lines = append(lines, "✏️ also changed: "+wiki.EscapeHTML(strings.Join(other, ", ")))
+		lines = append(lines, "✏️ also changed: "+markup.EscapeHTML(strings.Join(other, ", ")))
 	}
 	return lines
 }
 
 func changeLine(it jira.ChangeItem, attachmentURL func(id, name string) string) string {
-	from, to := wiki.EscapeHTML(string(it.FromString)), wiki.EscapeHTML(string(it.ToString))
+	from, to := markup.EscapeHTML(string(it.FromString)), markup.EscapeHTML(string(it.ToString))
 	switch strings.ToLower(string(it.Field)) {
 	case "status":
 		if from == "" {
@@ -121,7 +121,7 @@ func changeLine(it jira.ChangeItem, attachmentURL func(id, name string) string) 
 		if to == "" {
 			return "📅 due date removed"
 		}
-		return "📅 due <b>" + wiki.EscapeHTML(dateOnly(string(it.ToString))) + "</b>"
+		return "📅 due <b>" + markup.EscapeHTML(dateOnly(string(it.ToString))) + "</b>"
 	case "attachment":
 		return attachmentChange(it, attachmentURL)
 	}
@@ -142,7 +142,7 @@ func attachmentChange(it jira.ChangeItem, attachmentURL func(id, name string) st
 		parts = append(parts, "📎 "+fileLink(attachmentURL(id, name), name, -1))
 	}
 	for _, name := range removed {
-		parts = append(parts, "📎 removed <s>"+wiki.EscapeHTML(name)+"</s>")
+		parts = append(parts, "📎 removed <s>"+markup.EscapeHTML(name)+"</s>")
 	}
 	return strings.Join(parts, "\n")
 }
@@ -186,9 +186,9 @@ func fileLink(url, name string, size int64) string {
 	if name == "" {
 		name = "attachment"
 	}
-	s := wiki.EscapeHTML(name)
+	s := markup.EscapeHTML(name)
 	if strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://") {
-		s = "<a href=\"" + wiki.EscapeHTML(url) + "\">" + s + "</a>"
+		s = "<a href=\"" + markup.EscapeHTML(url) + "\">" + s + "</a>"
 	}
 	if size >= 0 {
 		s += " (" + humanSize(size) + ")"
@@ -202,11 +202,11 @@ func commentText(author, body string, edited bool, mention func(string) string) 
 	if author == "" {
 		author = "someone"
 	}
-	head := "💬 <b>" + wiki.EscapeHTML(author) + "</b>"
+	head := "💬 <b>" + markup.EscapeHTML(author) + "</b>"
 	if edited {
 		head += " <i>(edited)</i>"
 	}
-	return head + ":\n" + wiki.ToTelegramHTML(body, mention)
+	return head + ":\n" + markup.ToTelegramHTML(body, mention)
 }
 
 // commentDeletedText replaces a comment that was deleted in Jira.
@@ -214,7 +214,7 @@ func commentDeletedText(author string) string {
 	if author == "" {
 		return "🗑 <i>comment deleted</i>"
 	}
-	return "🗑 <i>comment by " + wiki.EscapeHTML(author) + " deleted</i>"
+	return "🗑 <i>comment by " + markup.EscapeHTML(author) + " deleted</i>"
 }
 
 // deletedLine says the issue is gone.
@@ -222,12 +222,12 @@ func deletedLine(actor string) string {
 	if actor == "" {
 		return "🗑 <b>issue deleted</b>"
 	}
-	return "🗑 <b>issue deleted</b> by " + wiki.EscapeHTML(actor)
+	return "🗑 <b>issue deleted</b> by " + markup.EscapeHTML(actor)
 }
 
 // byLine names who made changes.
 func byLine(actor string) string {
-	return "<i>— " + wiki.EscapeHTML(actor) + "</i>"
+	return "<i>— " + markup.EscapeHTML(actor) + "</i>"
 }
 
 // composeMessage joins a header and lines into one message of at most
@@ -238,11 +238,11 @@ func composeMessage(header string, lines []string, link string) string {
 	if len(lines) > 0 {
 		text += "\n" + strings.Join(lines, "\n")
 	}
-	if wiki.Truncate(text, maxMessage) == text {
+	if markup.Truncate(text, maxMessage) == text {
 		return text
 	}
-	more := "\n<a href=\"" + wiki.EscapeHTML(link) + "\">read the rest in Jira</a>"
-	return wiki.Truncate(text, maxMessage-len("\nread the rest in Jira")) + more
+	more := "\n<a href=\"" + markup.EscapeHTML(link) + "\">read the rest in Jira</a>"
+	return markup.Truncate(text, maxMessage-len("\nread the rest in Jira")) + more
 }
 
 // digestEntry is one issue's line in a digest.
@@ -256,14 +256,14 @@ type digestEntry struct {
 func digestMessage(project string, entries []digestEntry, link string) string {
 	title := fmt.Sprintf("📋 <b>%d issues changed", len(entries))
 	if project != "" {
-		title += " in " + wiki.EscapeHTML(project)
+		title += " in " + markup.EscapeHTML(project)
 	}
 	title += "</b>"
 	lines := make([]string, 0, len(entries))
 	for _, e := range entries {
-		line := fmt.Sprintf("• <a href=\"%s\">%s</a>", wiki.EscapeHTML(e.browseURL), wiki.EscapeHTML(e.key))
+		line := fmt.Sprintf("• <a href=\"%s\">%s</a>", markup.EscapeHTML(e.browseURL), markup.EscapeHTML(e.key))
 		if e.summary != "" {
-			line += " " + wiki.EscapeHTML(e.summary)
+			line += " " + markup.EscapeHTML(e.summary)
 		}
 		if len(e.what) > 0 {
 			line += ": " + strings.Join(e.what, "; ")

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // mustParse checks html the way Telegram does and returns its plain text.

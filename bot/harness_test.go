@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 )

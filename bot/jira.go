@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
 	tele "gopkg.in/telebot.v3"
 )
@@ -381,7 +381,7 @@ func (b *Bot) sendDMs(dms map[int64][]string) {
 			log.Warn("watcher DM dropped: telegram rate limit")
 			continue
 		}
-		text := wiki.Truncate(strings.Join(dms[u], "\n\n"), maxMessage)
+		text := markup.Truncate(strings.Join(dms[u], "\n\n"), maxMessage)
 		if _, err := b.send(storage.MessageRef{ChatID: u}, text); err != nil {
 			b.noteFlood(u, err)
 			log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warn("watcher DM dropped")

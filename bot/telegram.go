@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/jtbot/jtbot/jira"
-	"github.com/jtbot/jtbot/jira/wiki"
+	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
 	tele "gopkg.in/telebot.v3"
 )
@@ -233,7 +233,7 @@ func (b *Bot) createFailed(m *tele.Message, project string, err error) error {
 	if reason == "" {
 		reason = fmt.Sprintf("status %d", je.Status)
 	}
-	text := "⚠️ Jira refused to create an issue: " + wiki.EscapeHTML(reason)
+	text := "⚠️ Jira refused to create an issue: " + markup.EscapeHTML(reason)
 	if _, serr := b.tg.Send(tele.ChatID(m.Chat.ID), text, b.replyOptions(refOf(m))); serr != nil {
 		b.log.WithError(RedactToken(serr, b.cfg.TelegramToken)).Warn("cannot tell the chat about a refused issue")
 	}
@@ -324,7 +324,7 @@ func (d *draft) summaryOrTitle() string {
 // limit; when the text had to be cut, whole is the full text as a file.
 func (b *Bot) describe(text string, entities []tele.MessageEntity, tail string) (string, *media) {
 	const name = "message.txt"
-	out, cut := fitField(wiki.FromTelegram(text, entities), tail, name)
+	out, cut := fitField(markup.FromTelegram(text, entities), tail, name)
 	if !cut {
 		return out, nil
 	}
@@ -344,14 +344,14 @@ func footer(m *tele.Message, filedBy *tele.User) string {
 	}
 	parts := []string{"\n\n----\n_Posted"}
 	if who != "" {
-		parts = append(parts, " by "+wiki.Escape(who))
+		parts = append(parts, " by "+markup.Escape(who))
 	}
 	if m.Chat.Title != "" {
-		parts = append(parts, " in "+wiki.Escape(m.Chat.Title))
+		parts = append(parts, " in "+markup.Escape(m.Chat.Title))
 	}
 	parts = append(parts, " via Telegram")
 	if filedBy != nil && (m.Sender == nil || filedBy.ID != m.Sender.ID) {
-		parts = append(parts, ", filed by "+wiki.Escape(strings.TrimSuffix(Attribution(filedBy), " via Telegram")))
+		parts = append(parts, ", filed by "+markup.Escape(strings.TrimSuffix(Attribution(filedBy), " via Telegram")))
 	}
 	parts = append(parts, "_")
 	if link := MessageURL(m.Chat, m.ID); link != "" {
@@ -465,9 +465,9 @@ func (b *Bot) commentBody(m *tele.Message, files []media, left []skipped) (body 
 			tail.WriteString("\n[^" + f.name + "]")
 		}
 	}
-	head := "_" + wiki.Escape(Attribution(m.Sender)) + "_\n"
+	head := "_" + markup.Escape(Attribution(m.Sender)) + "_\n"
 	name := "reply-" + strconv.Itoa(m.ID) + ".txt"
-	text, cut := fitField(head+wiki.FromTelegram(messageText(m), messageEntities(m)), tail.String(), name)
+	text, cut := fitField(head+markup.FromTelegram(messageText(m), messageEntities(m)), tail.String(), name)
 	if cut {
 		whole = &media{name: name, title: name, text: []byte(messageText(m))}
 	}

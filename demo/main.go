@@ -20,8 +20,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
 	"github.com/jtbot/jtbot/jira/jiratest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 const (

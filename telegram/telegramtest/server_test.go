@@ -16,7 +16,7 @@ import (
 
 	tele "gopkg.in/telebot.v3"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 const (

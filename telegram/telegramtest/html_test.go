@@ -3,7 +3,7 @@ package telegramtest_test
 import (
 	"testing"
 
-	"github.com/jtbot/jtbot/bot/telegramtest"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 func TestParseHTML(t *testing.T) {

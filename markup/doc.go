@@ -1,4 +1,4 @@
-// Package wiki converts between Jira wiki markup and Telegram messages.
+// Package markup converts between Jira wiki markup and Telegram messages.
 //
 // Telegram → Jira: FromTelegram turns a message text plus its entities
 // (offsets in UTF-16 code units) into wiki markup; Escape escapes plain text.
@@ -37,4 +37,4 @@
 // common emoticons ((/), (x), (y), …) become emoji; code blocks are never put
 // inside a blockquote (the quote is closed around them). Truncate shortens
 // such HTML to Telegram's length limit without breaking it.
-package wiki
+package markup
