@@ -31,9 +31,11 @@ var (
 	bucketWatches  = []byte("watches")  // issue key/user → nothing
 	bucketIntents  = []byte("intents")  // chat+message → issue creation started
 	bucketIssueIDs = []byte("issueids") // Jira issue id → key
+	bucketPins     = []byte("pins")     // @username → the Telegram ID first seen with it
 
 	allBuckets = [][]byte{bucketMeta, bucketQueue, bucketDead, bucketDedup, bucketMessages,
-		bucketRoots, bucketComments, bucketChats, bucketUsers, bucketWatches, bucketIntents, bucketIssueIDs}
+		bucketRoots, bucketComments, bucketChats, bucketUsers, bucketWatches, bucketIntents, bucketIssueIDs,
+		bucketPins}
 
 	keySchema = []byte("schema")
 )
