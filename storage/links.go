@@ -195,22 +195,6 @@ func (s *Store) Comment(issue, commentID string) (CommentLink, error) {
 	return c, err
 }
 
-// BeginIssue records the intent to create an issue from a post before Jira
-// is asked, so that a crash between Jira's answer and RecordIssue is noticed
-// on retry. It reports whether an earlier attempt had already begun.
-func (s *Store) BeginIssue(post MessageRef) (earlier bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketIntents)
-		k := msgKey(post.ChatID, post.MessageID)
-		if b.Get(k) != nil {
-			earlier = true
-			return nil
-		}
-		return b.Put(k, u64(uint64(s.now().Unix())))
-	})
-	return earlier, err
-}
-
 // SetChatProject maps a chat to a Jira project at run time.
 func (s *Store) SetChatProject(chatID int64, project string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
