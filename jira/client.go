@@ -77,11 +77,11 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (Created, error) {
 	fields := map[string]any{
 		"project":     map[string]string{"key": n.Project},
 		"issuetype":   map[string]string{"name": n.Type},
-		"summary":     n.Summary,
+		"summary":     TruncateUTF16(n.Summary, MaxSummary),
 		"description": n.Description,
 	}
-	if len(n.Labels) > 0 {
-		fields["labels"] = n.Labels
+	if labels := cleanLabels(n.Labels); len(labels) > 0 {
+		fields["labels"] = labels
 	}
 	body := map[string]any{"fields": fields}
 	if n.Origin != "" {
@@ -123,9 +123,23 @@ func (c *Client) FindByOrigin(ctx context.Context, project, origin string) (Crea
 	return Created{}, false, nil
 }
 
+// cleanLabels makes every label one Jira accepts and drops empty ones and
+// repeats.
+func cleanLabels(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range in {
+		if l = Label(l); l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // UpdateIssue changes summary and description.
 func (c *Client) UpdateIssue(ctx context.Context, key, summary, description string) error {
-	body := map[string]any{"fields": map[string]string{"summary": summary, "description": description}}
+	body := map[string]any{"fields": map[string]string{"summary": TruncateUTF16(summary, MaxSummary), "description": description}}
 	return c.call(ctx, "update issue", http.MethodPut, "rest/api/2/issue/"+key, body, nil)
 }
 
