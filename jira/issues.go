@@ -11,13 +11,16 @@ import (
 // Card is what the bot shows of an issue: its card and, when asked for,
 // the transitions jtbot's account may make.
 type Card struct {
-	Key, ID     string
-	Project     string
-	Summary     string
-	Type        string
-	Status      string
-	Priority    string
-	Resolution  string
+	Key, ID    string
+	Project    string
+	Summary    string
+	Type       string
+	Status     string
+	Priority   string
+	Resolution string
+	// Security is the issue's security level, "" when none: an issue with
+	// one must not reach a chat (DESIGN §7).
+	Security    string
 	Assignee    *User
 	Reporter    *User
 	Updated     time.Time
@@ -35,7 +38,7 @@ type ProjectInfo struct {
 }
 
 // cardFields are the fields a card and a search hit need.
-var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project"}
+var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project", "security"}
 
 // jiraTime is how Jira writes dates in REST answers.
 const jiraTime = "2006-01-02T15:04:05.000-0700"
@@ -78,7 +81,7 @@ func (j issueJSON) card() Card {
 	is := Card{
 		Key: string(j.Key), ID: string(j.ID), Summary: string(f.Summary),
 		Type: nameOf(f.IssueType), Status: nameOf(f.Status), Priority: nameOf(f.Priority),
-		Resolution: nameOf(f.Resolution), Assignee: f.Assignee, Reporter: f.Reporter,
+		Resolution: nameOf(f.Resolution), Security: nameOf(f.Security), Assignee: f.Assignee, Reporter: f.Reporter,
 	}
 	if f.Project != nil {
 		is.Project = string(f.Project.Key)

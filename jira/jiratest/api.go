@@ -269,11 +269,14 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, is *i
 		writeJSON(w, 200, obj{"startAt": start, "maxResults": max, "total": len(list),
 			"comments": window(list, start, max)})
 	case http.MethodPost:
-		var b struct{ Body string }
+		var b struct {
+			Body       string
+			Visibility *Visibility `json:"visibility"`
+		}
 		if !decodeBody(w, r, &b) {
 			return
 		}
-		c, err := s.addComment(s.opts.Me, is, b.Body)
+		c, err := s.addCommentWith(s.opts.Me, is, b.Body, func(c *Comment) { c.Visibility = b.Visibility })
 		if err != nil {
 			writeError(w, err)
 			return

@@ -527,6 +527,10 @@ func checkCommentBody(body string) *Error {
 // addComment adds a comment; Jira fires comment_created and an
 // issue_commented jira:issue_updated.
 func (s *Server) addComment(actor User, is *issueRec, body string) (*Comment, *Error) {
+	return s.addCommentWith(actor, is, body, nil)
+}
+
+func (s *Server) addCommentWith(actor User, is *issueRec, body string, set func(*Comment)) (*Comment, *Error) {
 	if err := checkCommentBody(body); err != nil {
 		return nil, err
 	}
@@ -534,6 +538,9 @@ func (s *Server) addComment(actor User, is *issueRec, body string) (*Comment, *E
 	is.Comments = append(is.Comments, Comment{ID: s.nextID(&s.seq.comment), Body: body,
 		Author: actor, UpdateAuthor: actor, Created: now, Updated: now})
 	c := &is.Comments[len(is.Comments)-1]
+	if set != nil {
+		set(c)
+	}
 	is.Updated = now
 	s.emitComment(actor, is, c, "comment_created", "issue_commented")
 	return c, nil

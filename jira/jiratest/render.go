@@ -170,10 +170,28 @@ func (s *Server) commentJSON(is *issueRec, c *Comment) obj {
 		"created":      fmtTime(c.Created),
 		"updated":      fmtTime(c.Updated),
 	}
+	if c.Visibility != nil {
+		v := obj{"type": c.Visibility.Type, "value": c.Visibility.Value}
+		if s.cloud {
+			v["identifier"] = c.Visibility.Value
+		}
+		o["visibility"] = v
+	}
 	if s.cloud {
-		o["jsdPublic"] = true
+		// On the comment itself, as in the Cloud comment fixtures. Data
+		// Center keeps internal notes in the sd.public.comment comment
+		// property instead, which webhooks do not carry.
+		o["jsdPublic"] = !c.Internal
 	}
 	return o
+}
+
+// securityJSON renders a security level as issue fields carry it.
+func (s *Server) securityJSON(name string) any {
+	if name == "" {
+		return nil
+	}
+	return obj{"self": s.api("securitylevel/10000"), "id": "10000", "name": name, "description": ""}
 }
 
 func (s *Server) commentsJSON(is *issueRec) obj {
@@ -216,6 +234,7 @@ func (s *Server) issueFields(is *issueRec, viewer string) obj {
 		"priority":       s.priorityJSON(is.Priority),
 		"labels":         labels,
 		"resolution":     s.resolutionJSON(is.Resolution),
+		"security":       s.securityJSON(is.Security),
 		"resolutiondate": fmtTime(is.resolved),
 		"created":        fmtTime(is.Created),
 		"updated":        fmtTime(is.Updated),

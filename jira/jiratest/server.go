@@ -59,6 +59,11 @@ type Options struct {
 	Now func() time.Time
 	// MaxAttachmentSize refuses larger uploads with 413 when positive.
 	MaxAttachmentSize int64
+	// BareAttachmentEvents (Cloud only) sends attachment_created with the
+	// attachment alone and no issue, a shape Jira Cloud delivers (DESIGN §4;
+	// the Cloud fixture cloud-attachment-created.json shows the usual
+	// shape, with a brief issue).
+	BareAttachmentEvents bool
 }
 
 // User is a Jira user. Cloud names users by AccountID, Data Center by Name
