@@ -335,6 +335,13 @@ func (s *Server) FailNext(method, pathPrefix string, n, status int, retryAfter t
 		prefix: pathPrefix, n: n, status: status, retryAfter: retryAfter})
 }
 
+// RateLimitNext makes the next n requests, whatever they are, answer 429
+// with "Retry-After: <seconds>" as Jira's rate limiter does
+// (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
+func (s *Server) RateLimitNext(n int, retryAfter time.Duration) {
+	s.FailNext("", "", n, http.StatusTooManyRequests, retryAfter)
+}
+
 // ClearFaults ends every injected fault and delay: the outage is over.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
