@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,7 +245,34 @@ type Error struct {
 	Status     int    // 0: no answer (network, timeout)
 	Message    string // Jira's own words, when it gave any
 	RetryAfter time.Duration
-	Err        error
+	// Fields are Jira's per-field complaints ({"errors":{field: msg}}).
+	Fields map[string]string
+	Err    error
+}
+
+// MissingFields lists the fields Jira refused the request for because they
+// are required and were not given ("Resolution is required."), sorted.
+func (e *Error) MissingFields() []string {
+	if e.Status != http.StatusBadRequest {
+		return nil
+	}
+	var out []string
+	for f, msg := range e.Fields {
+		if strings.HasSuffix(msg, " is required.") {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MissingFields is (*Error).MissingFields of err, if it is a Jira error.
+func MissingFields(err error) []string {
+	var je *Error
+	if errors.As(err, &je) {
+		return je.MissingFields()
+	}
+	return nil
 }
 
 func (e *Error) Error() string {
@@ -278,7 +306,7 @@ func classify(op string, resp *models.ResponseScheme, err error) error {
 	if resp == nil || resp.Code == 0 {
 		return &Error{Op: op, Err: plainNetError(err)}
 	}
-	e := &Error{Op: op, Status: resp.Code, Err: err, Message: jiraMessage(resp.Bytes.Bytes())}
+	e := &Error{Op: op, Status: resp.Code, Err: err, Message: jiraMessage(resp.Bytes.Bytes()), Fields: jiraFields(resp.Bytes.Bytes())}
 	if resp.Response != nil {
 		e.RetryAfter = retryAfter(resp.Response.Header.Get("Retry-After"))
 	}
@@ -309,6 +337,17 @@ func retryAfter(v string) time.Duration {
 		return time.Until(t)
 	}
 	return 0
+}
+
+// jiraFields is the "errors" member of a Jira error body.
+func jiraFields(body []byte) map[string]string {
+	var e struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) != nil || len(e.Errors) == 0 {
+		return nil
+	}
+	return e.Errors
 }
 
 // jiraMessage pulls Jira's human words out of an error body

@@ -173,7 +173,14 @@ func (a *Actor) Transition(key, toStatus string) error {
 	if st == nil {
 		return errMessage(400, fmt.Sprintf("There is no transition to status '%s'.", toStatus))
 	}
-	return noError(a.s.transitionIssue(a.u, is, st.transition))
+	// A person in the UI fills the screen: the first allowed resolution.
+	resolution := ""
+	for _, f := range a.s.screens[st.transition] {
+		if f.ID == "resolution" && len(f.Allowed) > 0 {
+			resolution = f.Allowed[0]
+		}
+	}
+	return noError(a.s.transitionIssue(a.u, is, st.transition, resolution))
 }
 
 // Assign sets the assignee; nil unassigns. The assignee must be known.

@@ -457,7 +457,8 @@ func (s *Server) handleTransitions(w http.ResponseWriter, r *http.Request, is *i
 	}
 	switch r.Method {
 	case http.MethodGet:
-		writeJSON(w, 200, obj{"expand": "transitions", "transitions": s.transitionsJSON(is)})
+		expand := parseExpand(r.URL.Query()["expand"]...)
+		writeJSON(w, 200, obj{"expand": "transitions", "transitions": s.transitionsJSON(is, expand["transitions.fields"])})
 	case http.MethodPost:
 		s.postTransition(w, r, is)
 	default:
@@ -481,12 +482,20 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, is *issu
 		return
 	}
 	id := strings.Trim(string(b.Transition.ID), `"`)
+	if b.Fields == nil {
+		b.Fields = map[string]json.RawMessage{}
+	}
+	resolution, _, err := s.screenValues(id, b.Fields)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	e, err := s.parseEdit(is, b.Fields, b.Update)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if err := s.transitionIssue(s.opts.Me, is, id); err != nil {
+	if err := s.transitionIssue(s.opts.Me, is, id, resolution); err != nil {
 		writeError(w, err)
 		return
 	}

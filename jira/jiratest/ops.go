@@ -473,7 +473,8 @@ func (s *Server) assignIssue(actor User, is *issueRec, to *User) {
 }
 
 // transitionIssue moves an issue along the workflow by transition id.
-func (s *Server) transitionIssue(actor User, is *issueRec, transitionID string) *Error {
+// resolution is what the screen set ("" = the workflow's default, "Done").
+func (s *Server) transitionIssue(actor User, is *issueRec, transitionID, resolution string) *Error {
 	var to *status
 	for i := range statuses {
 		if statuses[i].transition == transitionID && statuses[i].name != is.Status {
@@ -489,10 +490,11 @@ func (s *Server) transitionIssue(actor User, is *issueRec, transitionID string) 
 	now := s.now()
 	switch {
 	case to.catKey == "done" && is.Resolution == "":
-		is.Resolution, is.resolved = "Done", now
-		items = append(items, s.item("resolution", "", "", resolutionDoneID, "Done"))
+		res := firstNonEmpty(resolution, "Done")
+		is.Resolution, is.resolved = res, now
+		items = append(items, s.item("resolution", "", "", firstNonEmpty(resolutionID(res), resolutionDoneID), res))
 	case to.catKey != "done" && is.Resolution != "":
-		items = append(items, s.item("resolution", resolutionDoneID, is.Resolution, "", ""))
+		items = append(items, s.item("resolution", firstNonEmpty(resolutionID(is.Resolution), resolutionDoneID), is.Resolution, "", ""))
 		is.Resolution, is.resolved = "", time.Time{}
 	}
 	is.Updated = now

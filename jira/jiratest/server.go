@@ -101,6 +101,7 @@ type Server struct {
 	queue      []*pending
 	deliveries []Delivery
 	seq        counters
+	screens    map[string][]TransitionField // by transition id
 }
 
 // counters hand out ids the way Jira does: numeric strings, never reused.
