@@ -41,7 +41,7 @@ func (c *Client) Attachments(ctx context.Context, key string) ([]AttachmentInfo,
 // with X-Atlassian-Token: no-check, without which Jira refuses the upload
 // as a possible XSRF.
 func (c *Client) Attach(ctx context.Context, key, filename string, content io.Reader) (string, error) {
-	list, resp, err := c.api.Issue.Attachment.Add(ctx, key, filename, content)
+	list, resp, err := c.api.Issue.Attachment.Add(ctx, key, Filename(filename), content)
 	if err := classify("attach file", resp, err); err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,9 @@ type Client struct {
 	api    *v2.Client
 	server string
 
-	mu    sync.Mutex
-	cloud *bool // learnt from serverInfo on first need
+	mu     sync.Mutex
+	cloud  *bool          // learnt from serverInfo on first need
+	settle *time.Duration // SetSearchSettle; nil: DefaultSearchSettle
 }
 
 // New builds a client. With user set it uses basic auth (Cloud e-mail + API
@@ -77,11 +79,11 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (Created, error) {
 	fields := map[string]any{
 		"project":     map[string]string{"key": n.Project},
 		"issuetype":   map[string]string{"name": n.Type},
-		"summary":     n.Summary,
+		"summary":     TruncateUTF16(n.Summary, MaxSummary),
 		"description": n.Description,
 	}
-	if len(n.Labels) > 0 {
-		fields["labels"] = n.Labels
+	if labels := cleanLabels(n.Labels); len(labels) > 0 {
+		fields["labels"] = labels
 	}
 	body := map[string]any{"fields": fields}
 	if n.Origin != "" {
@@ -95,37 +97,176 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (Created, error) {
 	return out, err
 }
 
-// FindByOrigin looks among the project's newest issues for one created with
-// this origin. Issue properties are only searchable by JQL when an app
-// indexes them, so it reads the property of each candidate instead.
+// FindByOrigin is FindByOriginSince with no intent time and nothing to
+// reconcile: it reads every issue jtbot's account reported in the project,
+// newest first, up to maxOriginScan.
 func (c *Client) FindByOrigin(ctx context.Context, project, origin string) (Created, bool, error) {
-	issues, err := c.Search(ctx, fmt.Sprintf("project = %s ORDER BY created DESC", project), 20)
+	return c.FindByOriginSince(ctx, project, origin, time.Time{}, nil)
+}
+
+// maxOriginScan bounds FindByOrigin without an intent time.
+const maxOriginScan = 1000
+
+// DefaultSearchSettle is how long after a write Jira Cloud's search may
+// still miss it: Atlassian gives "a few seconds to minutes"
+// (https://developer.atlassian.com/cloud/jira/platform/search-and-reconcile/).
+const DefaultSearchSettle = 5 * time.Minute
+
+// ErrSearchUnsettled: the search found nothing, but it may not see yet an
+// issue created at the intent's time (Cloud's /search/jql is eventually
+// consistent). It is wrapped in a temporary *Error whose RetryAfter says
+// when the search will be trustworthy.
+var ErrSearchUnsettled = errors.New("search cannot see issues that recent yet")
+
+// SetSearchSettle changes DefaultSearchSettle for this client (0: trust
+// the search at once, as on Data Center).
+func (c *Client) SetSearchSettle(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settle = &d
+}
+
+// SearchSettled reports whether the site's search sees every issue created
+// before t (Data Center: always; Cloud: once the settle time has passed),
+// and if not, how long to wait.
+func (c *Client) SearchSettled(ctx context.Context, t time.Time) (bool, time.Duration, error) {
+	cloud, err := c.isCloud(ctx)
+	if err != nil || !cloud {
+		return err == nil, 0, err
+	}
+	c.mu.Lock()
+	settle := DefaultSearchSettle
+	if c.settle != nil {
+		settle = *c.settle
+	}
+	c.mu.Unlock()
+	if wait := time.Until(t.Add(settle)); wait > 0 {
+		return false, wait, nil
+	}
+	return true, 0, nil
+}
+
+// FindByOriginSince finds the issue a create with this origin made, if any.
+// since is when the intent was recorded (before the create was sent):
+// only issues jtbot's account reported in the project since then (a minute
+// of clock skew allowed) are read, every page of them. Issue properties
+// are searchable by JQL only when an app indexes them, so each candidate's
+// jtbot.origin property is read. reconcile are issue ids jtbot saw created
+// by its account (jira:issue_created webhooks) but has not linked yet:
+// Cloud's search then shows them even before its index has them (at most
+// 50, Atlassian's limit). Found nothing: when the search may still lag
+// behind since, the error is a temporary *Error wrapping ErrSearchUnsettled
+// — never conclude "not created" from it.
+func (c *Client) FindByOriginSince(ctx context.Context, project, origin string, since time.Time, reconcile []string) (Created, bool, error) {
+	cloud, err := c.isCloud(ctx)
 	if err != nil {
 		return Created{}, false, err
 	}
-	for _, is := range issues {
-		var prop struct {
-			Value struct {
-				Origin string `json:"origin"`
-			} `json:"value"`
+	jql := fmt.Sprintf("project = %q AND reporter = currentUser() ORDER BY created DESC", project)
+	floor := since.Add(-time.Minute)
+	var ids []int64
+	for _, id := range reconcile {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && len(ids) < 50 {
+			ids = append(ids, n)
 		}
-		err := c.call(ctx, "read issue property", http.MethodGet, "rest/api/2/issue/"+is.Key+"/properties/"+OriginProperty, nil, &prop)
-		if IsNotFound(err) {
-			continue
+	}
+	seen := 0
+	token, startAt := "", 0
+	for {
+		body := map[string]any{"jql": jql, "fields": []string{"created"}, "maxResults": cloudPage}
+		path := "rest/api/2/search"
+		if cloud {
+			path = "rest/api/2/search/jql"
+			if token != "" {
+				body["nextPageToken"] = token
+			}
+			if len(ids) > 0 {
+				body["reconcileIssues"] = ids
+			}
+		} else {
+			body["startAt"] = startAt
 		}
-		if err != nil {
+		var page struct {
+			Issues []struct {
+				ID     Text `json:"id"`
+				Key    Text `json:"key"`
+				Fields struct {
+					Created Text `json:"created"`
+				} `json:"fields"`
+			} `json:"issues"`
+			NextPageToken string `json:"nextPageToken"`
+			Total         int    `json:"total"`
+		}
+		if err := c.call(ctx, "find issue by origin", http.MethodPost, path, body, &page); err != nil {
 			return Created{}, false, err
 		}
-		if prop.Value.Origin == origin {
-			return Created{Key: is.Key, ID: is.ID}, true, nil
+		older := false
+		for _, is := range page.Issues {
+			if created, err := time.Parse(jiraTime, string(is.Fields.Created)); err == nil && !since.IsZero() && created.Before(floor) {
+				older = true
+				break
+			}
+			if seen++; since.IsZero() && seen > maxOriginScan {
+				older = true
+				break
+			}
+			ok, err := c.hasOrigin(ctx, string(is.Key), origin)
+			if err != nil {
+				return Created{}, false, err
+			}
+			if ok {
+				return Created{Key: string(is.Key), ID: string(is.ID)}, true, nil
+			}
 		}
+		startAt += len(page.Issues)
+		token = page.NextPageToken
+		if older || len(page.Issues) == 0 || (cloud && token == "") || (!cloud && startAt >= page.Total) {
+			break
+		}
+	}
+	if since.IsZero() {
+		return Created{}, false, nil
+	}
+	settled, wait, err := c.SearchSettled(ctx, since)
+	if err != nil {
+		return Created{}, false, err
+	}
+	if !settled {
+		return Created{}, false, &Error{Op: "find issue by origin", Err: ErrSearchUnsettled, RetryAfter: wait}
 	}
 	return Created{}, false, nil
 }
 
+func (c *Client) hasOrigin(ctx context.Context, key, origin string) (bool, error) {
+	var prop struct {
+		Value struct {
+			Origin string `json:"origin"`
+		} `json:"value"`
+	}
+	err := c.call(ctx, "read issue property", http.MethodGet, "rest/api/2/issue/"+key+"/properties/"+OriginProperty, nil, &prop)
+	if IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil && prop.Value.Origin == origin, err
+}
+
+// cleanLabels makes every label one Jira accepts and drops empty ones and
+// repeats.
+func cleanLabels(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range in {
+		if l = Label(l); l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // UpdateIssue changes summary and description.
 func (c *Client) UpdateIssue(ctx context.Context, key, summary, description string) error {
-	body := map[string]any{"fields": map[string]string{"summary": summary, "description": description}}
+	body := map[string]any{"fields": map[string]string{"summary": TruncateUTF16(summary, MaxSummary), "description": description}}
 	return c.call(ctx, "update issue", http.MethodPut, "rest/api/2/issue/"+key, body, nil)
 }
 
@@ -230,7 +371,34 @@ type Error struct {
 	Status     int    // 0: no answer (network, timeout)
 	Message    string // Jira's own words, when it gave any
 	RetryAfter time.Duration
-	Err        error
+	// Fields are Jira's per-field complaints ({"errors":{field: msg}}).
+	Fields map[string]string
+	Err    error
+}
+
+// MissingFields lists the fields Jira refused the request for because they
+// are required and were not given ("Resolution is required."), sorted.
+func (e *Error) MissingFields() []string {
+	if e.Status != http.StatusBadRequest {
+		return nil
+	}
+	var out []string
+	for f, msg := range e.Fields {
+		if strings.HasSuffix(msg, " is required.") {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MissingFields is (*Error).MissingFields of err, if it is a Jira error.
+func MissingFields(err error) []string {
+	var je *Error
+	if errors.As(err, &je) {
+		return je.MissingFields()
+	}
+	return nil
 }
 
 func (e *Error) Error() string {
@@ -264,7 +432,7 @@ func classify(op string, resp *models.ResponseScheme, err error) error {
 	if resp == nil || resp.Code == 0 {
 		return &Error{Op: op, Err: plainNetError(err)}
 	}
-	e := &Error{Op: op, Status: resp.Code, Err: err, Message: jiraMessage(resp.Bytes.Bytes())}
+	e := &Error{Op: op, Status: resp.Code, Err: err, Message: jiraMessage(resp.Bytes.Bytes()), Fields: jiraFields(resp.Bytes.Bytes())}
 	if resp.Response != nil {
 		e.RetryAfter = retryAfter(resp.Response.Header.Get("Retry-After"))
 	}
@@ -295,6 +463,17 @@ func retryAfter(v string) time.Duration {
 		return time.Until(t)
 	}
 	return 0
+}
+
+// jiraFields is the "errors" member of a Jira error body.
+func jiraFields(body []byte) map[string]string {
+	var e struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) != nil || len(e.Errors) == 0 {
+		return nil
+	}
+	return e.Errors
 }
 
 // jiraMessage pulls Jira's human words out of an error body

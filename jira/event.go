@@ -42,6 +42,8 @@ type Event struct {
 	Changelog      *Changelog  `json:"changelog"`
 	Comment        *Comment    `json:"comment"`
 	Attachment     *Attachment `json:"attachment"`
+
+	securityKnown bool // the payload's issue has a "security" field, maybe null
 }
 
 // User is a Jira user: Cloud names it by AccountID, Data Center by Name/Key.
@@ -98,6 +100,9 @@ type IssueFields struct {
 	Assignee   *User    `json:"assignee"`
 	Reporter   *User    `json:"reporter"`
 	Project    *Project `json:"project"`
+	// Security is the issue's security level; null when it has none (see
+	// "security": null in the fixtures' issue events).
+	Security *Named `json:"security"`
 }
 
 // Named is any Jira object shown by its name (status, priority, type…).
@@ -136,6 +141,31 @@ type Comment struct {
 	Body         Text  `json:"body"`
 	Author       *User `json:"author"`
 	UpdateAuthor *User `json:"updateAuthor"`
+	// Visibility limits who may read the comment to a role or group:
+	// {"type":"role","value":"Administrators"} (Cloud adds "identifier").
+	// https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-comments/
+	Visibility *Visibility `json:"visibility"`
+	// JSDPublic is false for a Jira Service Management internal note. It
+	// sits on the comment object itself ("jsdPublic": true in the Cloud
+	// comment fixtures); absent outside Service Management.
+	JSDPublic *bool `json:"jsdPublic"`
+}
+
+// Visibility is a comment's restriction.
+type Visibility struct {
+	Type       Text `json:"type"` // "role" or "group"
+	Value      Text `json:"value"`
+	Identifier Text `json:"identifier"`
+}
+
+// Restricted reports whether the comment must not reach a chat: it is
+// limited to a role or group, or it is a Service Management internal note.
+func (c *Comment) Restricted() bool {
+	if c == nil {
+		return false
+	}
+	return (c.Visibility != nil && (c.Visibility.Type != "" || c.Visibility.Value != "")) ||
+		(c.JSDPublic != nil && !*c.JSDPublic)
 }
 
 // IssueID is the id of the comment's issue, read from its self URL
@@ -193,6 +223,20 @@ func ParseEvent(body []byte) (*Event, error) {
 	if err := json.Unmarshal(body, &e); err != nil {
 		return nil, fmt.Errorf("jira: malformed webhook JSON: %w", err)
 	}
+	// Whether the issue says anything about its security level: full issue
+	// events do ("security": null or a level), Cloud's comment events carry
+	// a brief issue without it and attachment events only the summary (see
+	// the fixtures).
+	var sec struct {
+		Issue *struct {
+			Fields struct {
+				Security json.RawMessage `json:"security"`
+			} `json:"fields"`
+		} `json:"issue"`
+	}
+	if json.Unmarshal(body, &sec) == nil && sec.Issue != nil {
+		e.securityKnown = sec.Issue.Fields.Security != nil
+	}
 	return &e, nil
 }
 
@@ -204,6 +248,25 @@ func (e *Event) IssueID() string {
 	}
 	return e.Comment.IssueID()
 }
+
+// Restricted reports whether the event's content must not reach a chat
+// (DESIGN §4, §7): its comment is restricted (Comment.Restricted) or its
+// issue has a security level. An event that carries no issue (Data Center
+// comment events, Cloud's bare attachment_created) cannot show a security
+// level: the caller must then ask Jira (Client.IssueSecurity) before
+// posting anything about that issue.
+func (e *Event) Restricted() bool {
+	if e.Comment.Restricted() {
+		return true
+	}
+	return e.Issue != nil && e.Issue.Fields.Security != nil &&
+		(e.Issue.Fields.Security.ID != "" || e.Issue.Fields.Security.Name != "")
+}
+
+// SecurityUnknown reports that the payload cannot say whether the issue has
+// a security level (no issue, or an issue without the "security" field):
+// before anything of it reaches a chat, read the issue (Card.Security).
+func (e *Event) SecurityUnknown() bool { return !e.securityKnown && !e.Restricted() }
 
 // IssueKey is the key of the event's issue, when the payload has it.
 func (e *Event) IssueKey() string {

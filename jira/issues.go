@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -11,22 +12,57 @@ import (
 // Card is what the bot shows of an issue: its card and, when asked for,
 // the transitions jtbot's account may make.
 type Card struct {
-	Key, ID     string
-	Project     string
-	Summary     string
-	Type        string
-	Status      string
-	Priority    string
-	Resolution  string
+	Key, ID    string
+	Project    string
+	Summary    string
+	Type       string
+	Status     string
+	Priority   string
+	Resolution string
+	// Security is the issue's security level, "" when none: an issue with
+	// one must not reach a chat (DESIGN §7).
+	Security    string
 	Assignee    *User
 	Reporter    *User
 	Updated     time.Time
 	Transitions []Transition
 }
 
-// Transition is one workflow step available on an issue.
+// Transition is one workflow step available on an issue, with the fields
+// its screen asks for (from expand=transitions.fields).
 type Transition struct {
 	ID, Name, To string
+	Fields       []TransitionField
+}
+
+// TransitionField is a field on a transition's screen.
+type TransitionField struct {
+	ID, Name string
+	Required bool
+	// Allowed are the names (or option values) it accepts; empty = any.
+	Allowed []string
+}
+
+// Resolution is the transition's resolution field, if its screen has one.
+func (t Transition) Resolution() (TransitionField, bool) {
+	for _, f := range t.Fields {
+		if f.ID == "resolution" {
+			return f, true
+		}
+	}
+	return TransitionField{}, false
+}
+
+// OtherRequired lists the required fields jtbot cannot fill: all but the
+// resolution. A transition with any is one to do in Jira (send a link).
+func (t Transition) OtherRequired() []TransitionField {
+	var out []TransitionField
+	for _, f := range t.Fields {
+		if f.Required && f.ID != "resolution" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // ProjectInfo is a Jira project.
@@ -35,7 +71,7 @@ type ProjectInfo struct {
 }
 
 // cardFields are the fields a card and a search hit need.
-var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project"}
+var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project", "security"}
 
 // jiraTime is how Jira writes dates in REST answers.
 const jiraTime = "2006-01-02T15:04:05.000-0700"
@@ -53,9 +89,20 @@ type issueJSON struct {
 }
 
 type transitionJSON struct {
-	ID   Text   `json:"id"`
-	Name Text   `json:"name"`
-	To   *Named `json:"to"`
+	ID     Text                     `json:"id"`
+	Name   Text                     `json:"name"`
+	To     *Named                   `json:"to"`
+	Fields map[string]fieldMetaJSON `json:"fields"`
+}
+
+// fieldMetaJSON is Jira's FieldMetadata, the part jtbot reads.
+type fieldMetaJSON struct {
+	Required      bool `json:"required"`
+	Name          Text `json:"name"`
+	AllowedValues []struct {
+		Name  Text `json:"name"`
+		Value Text `json:"value"`
+	} `json:"allowedValues"`
 }
 
 func (t transitionJSON) transition() Transition {
@@ -63,7 +110,27 @@ func (t transitionJSON) transition() Transition {
 	if t.To != nil {
 		out.To = string(t.To.Name)
 	}
+	ids := make([]string, 0, len(t.Fields))
+	for id := range t.Fields {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		m := t.Fields[id]
+		f := TransitionField{ID: id, Name: string(m.Name), Required: m.Required}
+		for _, v := range m.AllowedValues {
+			f.Allowed = append(f.Allowed, string(firstText(v.Name, v.Value)))
+		}
+		out.Fields = append(out.Fields, f)
+	}
 	return out
+}
+
+func firstText(a, b Text) Text {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func nameOf(n *Named) string {
@@ -78,7 +145,7 @@ func (j issueJSON) card() Card {
 	is := Card{
 		Key: string(j.Key), ID: string(j.ID), Summary: string(f.Summary),
 		Type: nameOf(f.IssueType), Status: nameOf(f.Status), Priority: nameOf(f.Priority),
-		Resolution: nameOf(f.Resolution), Assignee: f.Assignee, Reporter: f.Reporter,
+		Resolution: nameOf(f.Resolution), Security: nameOf(f.Security), Assignee: f.Assignee, Reporter: f.Reporter,
 	}
 	if f.Project != nil {
 		is.Project = string(f.Project.Key)
@@ -97,7 +164,7 @@ func (j issueJSON) card() Card {
 
 // GetIssue reads an issue's card fields and its available transitions.
 func (c *Client) GetIssue(ctx context.Context, key string) (Card, error) {
-	q := url.Values{"fields": {strings.Join(cardFields, ",")}, "expand": {"transitions"}}
+	q := url.Values{"fields": {strings.Join(cardFields, ",")}, "expand": {"transitions.fields"}}
 	var out issueJSON
 	err := c.call(ctx, "read issue", http.MethodGet, "rest/api/2/issue/"+url.PathEscape(key)+"?"+q.Encode(), nil, &out)
 	return out.card(), err
@@ -108,7 +175,7 @@ func (c *Client) Transitions(ctx context.Context, key string) ([]Transition, err
 	var out struct {
 		Transitions []transitionJSON `json:"transitions"`
 	}
-	err := c.call(ctx, "read transitions", http.MethodGet, "rest/api/2/issue/"+url.PathEscape(key)+"/transitions", nil, &out)
+	err := c.call(ctx, "read transitions", http.MethodGet, "rest/api/2/issue/"+url.PathEscape(key)+"/transitions?expand=transitions.fields", nil, &out)
 	var list []Transition
 	for _, t := range out.Transitions {
 		list = append(list, t.transition())
@@ -118,8 +185,25 @@ func (c *Client) Transitions(ctx context.Context, key string) ([]Transition, err
 
 // DoTransition moves an issue along its workflow.
 func (c *Client) DoTransition(ctx context.Context, key, transitionID string) error {
+	return c.DoTransitionWith(ctx, key, transitionID, nil)
+}
+
+// DoTransitionWith moves an issue along its workflow and fills the
+// transition screen's fields, e.g. ResolutionFields("Won't Do"). A screen
+// field left out that Jira requires comes back as an *Error whose
+// MissingFields names it.
+func (c *Client) DoTransitionWith(ctx context.Context, key, transitionID string, fields map[string]any) error {
 	body := map[string]any{"transition": map[string]string{"id": transitionID}}
+	if len(fields) > 0 {
+		body["fields"] = fields
+	}
 	return c.call(ctx, "transition issue", http.MethodPost, "rest/api/2/issue/"+url.PathEscape(key)+"/transitions", body, nil)
+}
+
+// ResolutionFields is the "fields" of a transition that sets the
+// resolution by name.
+func ResolutionFields(name string) map[string]any {
+	return map[string]any{"resolution": map[string]string{"name": name}}
 }
 
 // Assign makes userID (an accountId on Cloud, a username on Data Center)

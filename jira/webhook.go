@@ -76,6 +76,14 @@ func (h *webhook) serve(r *http.Request) (int, string) {
 		h.log.WithField("event", ev.WebhookEvent).Debug("jira webhook: event ignored")
 		return http.StatusAccepted, "event ignored"
 	}
+	if ev.WebhookEvent == EventAttachmentCreated && ev.IssueID() == "" && ev.IssueKey() == "" {
+		// Jira Cloud may send attachment_created with only the attachment
+		// (DESIGN §4): nothing names the issue, and the issue's own
+		// jira:issue_updated ("Attachment" changelog item) shows the file.
+		// A 4xx would only make Jira count a failure.
+		h.log.WithField("event", ev.WebhookEvent).Debug("jira webhook: attachment event without an issue ignored")
+		return http.StatusAccepted, "attachment event without an issue: nothing to do"
+	}
 	if ev.IssueID() == "" && ev.IssueKey() == "" {
 		return http.StatusBadRequest, "jira: webhook JSON names no issue"
 	}

@@ -3,6 +3,7 @@ package jira
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,6 +52,10 @@ func TestWebhookStatusCodes(t *testing.T) {
 	created := fixture(t, "cloud-comment-created.json")
 	unknown := []byte(`{"webhookEvent":"worklog_created","worklog":{}}`)
 	noIssue := []byte(`{"webhookEvent":"comment_created","comment":{"id":"1"}}`)
+	// The Cloud fixture without its issue: the shape DESIGN §4 says Cloud
+	// may send.
+	bareAttachment := withoutIssue(t, fixture(t, "cloud-attachment-created.json"))
+	withAttachment := fixture(t, "cloud-attachment-created.json")
 	big := append([]byte(`{"webhookEvent":"comment_created","x":"`), bytes.Repeat([]byte("a"), MaxBody)...)
 	big = append(big, `"}`...)
 
@@ -75,6 +80,8 @@ func TestWebhookStatusCodes(t *testing.T) {
 		{"wrong types", request{"POST", "/webhook/jira/", []byte(`{"webhookEvent":"comment_created","issue":[1]}`), map[string]string{"X-Hub-Signature": signature([]byte(`{"webhookEvent":"comment_created","issue":[1]}`))}}, 400, 0, "malformed"},
 		{"no event", request{"POST", "/webhook/jira/", []byte(`{}`), map[string]string{"X-Hub-Signature": signature([]byte(`{}`))}}, 400, 0, "no webhookEvent"},
 		{"no issue", request{"POST", "/webhook/jira/", noIssue, map[string]string{"X-Hub-Signature": signature(noIssue)}}, 400, 0, "names no issue"},
+		{"attachment without issue", request{"POST", "/webhook/jira/", bareAttachment, map[string]string{"X-Hub-Signature": signature(bareAttachment)}}, 202, 0, "nothing to do"},
+		{"attachment with issue", request{"POST", "/webhook/jira/", withAttachment, map[string]string{"X-Hub-Signature": signature(withAttachment)}}, 200, 1, "ok"},
 		{"unknown event", request{"POST", "/webhook/jira/", unknown, map[string]string{"X-Hub-Signature": signature(unknown)}}, 202, 0, "ignored"},
 	}
 	for _, tt := range tests {
@@ -205,4 +212,19 @@ func TestWebhookLogsNoSecret(t *testing.T) {
 			t.Errorf("log line contains the secret: %s", line)
 		}
 	}
+}
+
+// withoutIssue drops the "issue" member of a payload.
+func withoutIssue(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "issue")
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -84,6 +84,47 @@ func (a *Actor) Comment(key, body string) (Comment, error) {
 	return *c, nil
 }
 
+// CommentRestricted adds a comment visible only to a role or group
+// (vis != nil), or a Service Management internal note (internal).
+func (a *Actor) CommentRestricted(key, body string, vis *Visibility, internal bool) (Comment, error) {
+	is, err := a.lockIssue(key)
+	defer a.s.mu.Unlock()
+	if err != nil {
+		return Comment{}, err
+	}
+	c, err := a.s.addCommentWith(a.u, is, body, func(c *Comment) {
+		if vis != nil {
+			v := *vis
+			c.Visibility = &v
+		}
+		c.Internal = internal
+	})
+	if err != nil {
+		return Comment{}, err
+	}
+	return *c, nil
+}
+
+// SetSecurityLevel gives the issue a security level ("" removes it), as an
+// administrator would; Jira fires jira:issue_updated with a "security"
+// changelog item.
+func (a *Actor) SetSecurityLevel(key, level string) error {
+	is, err := a.lockIssue(key)
+	defer a.s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if is.Security == level {
+		return nil
+	}
+	items := []obj{a.s.item("security", "", is.Security, "", level)}
+	is.Security = level
+	is.Updated = a.s.now()
+	a.s.emitLocked(event{name: "jira:issue_updated", typeName: "issue_updated", actor: a.u, issue: is, changelog: items})
+	a.s.changedLocked()
+	return nil
+}
+
 // EditComment changes a comment's body.
 func (a *Actor) EditComment(key, id, body string) error {
 	is, err := a.lockIssue(key)
@@ -132,7 +173,14 @@ func (a *Actor) Transition(key, toStatus string) error {
 	if st == nil {
 		return errMessage(400, fmt.Sprintf("There is no transition to status '%s'.", toStatus))
 	}
-	return noError(a.s.transitionIssue(a.u, is, st.transition))
+	// A person in the UI fills the screen: the first allowed resolution.
+	resolution := ""
+	for _, f := range a.s.screens[st.transition] {
+		if f.ID == "resolution" && len(f.Allowed) > 0 {
+			resolution = f.Allowed[0]
+		}
+	}
+	return noError(a.s.transitionIssue(a.u, is, st.transition, resolution))
 }
 
 // Assign sets the assignee; nil unassigns. The assignee must be known.

@@ -269,11 +269,14 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, is *i
 		writeJSON(w, 200, obj{"startAt": start, "maxResults": max, "total": len(list),
 			"comments": window(list, start, max)})
 	case http.MethodPost:
-		var b struct{ Body string }
+		var b struct {
+			Body       string
+			Visibility *Visibility `json:"visibility"`
+		}
 		if !decodeBody(w, r, &b) {
 			return
 		}
-		c, err := s.addComment(s.opts.Me, is, b.Body)
+		c, err := s.addCommentWith(s.opts.Me, is, b.Body, func(c *Comment) { c.Visibility = b.Visibility })
 		if err != nil {
 			writeError(w, err)
 			return
@@ -454,7 +457,8 @@ func (s *Server) handleTransitions(w http.ResponseWriter, r *http.Request, is *i
 	}
 	switch r.Method {
 	case http.MethodGet:
-		writeJSON(w, 200, obj{"expand": "transitions", "transitions": s.transitionsJSON(is)})
+		expand := parseExpand(r.URL.Query()["expand"]...)
+		writeJSON(w, 200, obj{"expand": "transitions", "transitions": s.transitionsJSON(is, expand["transitions.fields"])})
 	case http.MethodPost:
 		s.postTransition(w, r, is)
 	default:
@@ -478,12 +482,20 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, is *issu
 		return
 	}
 	id := strings.Trim(string(b.Transition.ID), `"`)
+	if b.Fields == nil {
+		b.Fields = map[string]json.RawMessage{}
+	}
+	resolution, _, err := s.screenValues(id, b.Fields)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	e, err := s.parseEdit(is, b.Fields, b.Update)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if err := s.transitionIssue(s.opts.Me, is, id); err != nil {
+	if err := s.transitionIssue(s.opts.Me, is, id, resolution); err != nil {
 		writeError(w, err)
 		return
 	}

@@ -365,7 +365,11 @@ func TestCreateValidation(t *testing.T) {
 	}{
 		{"unknown project", func(f *models.IssueFieldsSchemeV2) { f.Project.Key = "NOPE" }, "project", "valid project is required"},
 		{"missing summary", func(f *models.IssueFieldsSchemeV2) { f.Summary = "" }, "summary", "You must specify a summary of the issue."},
-		{"long summary", func(f *models.IssueFieldsSchemeV2) { f.Summary = long }, "summary", "Summary must be less than 255 characters."},
+		{"long summary", func(f *models.IssueFieldsSchemeV2) { f.Summary = long }, "summary", "Summary can't exceed 255 characters."},
+		// 128 emoji are 128 runes but 256 UTF-16 units: Jira counts units.
+		{"emoji summary over 255 units", func(f *models.IssueFieldsSchemeV2) { f.Summary = strings.Repeat("😀", 128) }, "summary", "Summary can't exceed 255 characters."},
+		{"emoji label over 255 units", func(f *models.IssueFieldsSchemeV2) { f.Labels = []string{strings.Repeat("😀", 128)} }, "labels", "maximum length"},
+		{"emoji description over 32767 units", func(f *models.IssueFieldsSchemeV2) { f.Description = strings.Repeat("😀", 16384) }, "description", "32,767"},
 		{"bad issue type", func(f *models.IssueFieldsSchemeV2) { f.IssueType.Name = "Epic" }, "issuetype", "Specify a valid issue type"},
 		{"type of another project", func(f *models.IssueFieldsSchemeV2) { f.IssueType.Name = "Incident" }, "issuetype", "Specify a valid issue type"},
 		{"issue type by id", func(f *models.IssueFieldsSchemeV2) { f.IssueType = &models.IssueTypeScheme{ID: "424242"} }, "issuetype", "Specify a valid issue type"},
@@ -565,5 +569,49 @@ func TestChangedAndSnapshots(t *testing.T) {
 	}
 	if all := srv.Issues(); len(all) != 1 || all[0].Key != "PROJ-1" {
 		t.Errorf("issues = %+v", all)
+	}
+}
+
+func TestSummaryLimitCountsUTF16(t *testing.T) {
+	tests := []struct {
+		name    string
+		site    jiratest.Options
+		summary string
+		want    string // "" = created
+	}{
+		{"255 ASCII", cloudOpts, strings.Repeat("x", 255), ""},
+		{"127 emoji + 1 = 255 units", cloudOpts, strings.Repeat("😀", 127) + "x", ""},
+		{"128 emoji = 256 units, Cloud", cloudOpts, strings.Repeat("😀", 128), "Summary can't exceed 255 characters."},
+		{"128 emoji = 256 units, Data Center", jiratest.Options{Deployment: "Server"}, strings.Repeat("😀", 128), "Summary must be less than 255 characters."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newSite(t, tt.site)
+			c := newClient(t, srv, tt.site)
+			_, res, err := c.Issue.Create(ctx(t), newIssue(tt.summary), nil)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("create: %v", err)
+				}
+				return
+			}
+			code, e := jiraError(t, res, err)
+			if code != 400 || e.Errors["summary"] != tt.want || e.ErrorMessages == nil || len(e.ErrorMessages) != 0 {
+				t.Errorf("got %d %+v, want 400 errors.summary %q", code, e, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommentLimitCountsUTF16(t *testing.T) {
+	srv := newSite(t, cloudOpts)
+	c := newClient(t, srv, cloudOpts)
+	is, _, err := c.Issue.Create(ctx(t), newIssue("s"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := c.Issue.Comment.Add(ctx(t), is.Key, &models.CommentPayloadSchemeV2{Body: strings.Repeat("😀", 16384)}, nil)
+	if code, e := jiraError(t, res, err); code != 400 || !strings.Contains(e.Errors["comment"], "32,767") {
+		t.Errorf("got %d %+v", code, e)
 	}
 }

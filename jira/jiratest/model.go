@@ -20,14 +20,29 @@ type Issue struct {
 	Properties                   map[string]json.RawMessage
 	// Watchers are user ids: accountIds on Cloud, names on Server.
 	Watchers []string
+	// Security is the issue's security level ("" = none); set it with
+	// SetSecurityLevel.
+	Security string
 }
 
 // Comment is a comment on an issue.
 type Comment struct {
-	ID, Body         string
+	ID, Body string
+	// Visibility restricts the comment to a role or group.
+	Visibility *Visibility
+	// Internal marks a Jira Service Management internal note: Cloud
+	// renders it "jsdPublic": false.
+	Internal         bool
 	Author           User
 	UpdateAuthor     User
 	Created, Updated time.Time
+}
+
+// Visibility is a comment restriction: Type "role" or "group", Value its
+// name. Shape: https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-comments/
+type Visibility struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
 }
 
 // Attachment is a file attached to an issue.
@@ -104,6 +119,12 @@ func (is *issueRec) export() Issue {
 	out.Assignee = copyUser(is.Assignee)
 	out.Reporter = copyUser(is.Reporter)
 	out.Comments = append([]Comment(nil), is.Comments...)
+	for i, c := range out.Comments {
+		if c.Visibility != nil {
+			v := *c.Visibility
+			out.Comments[i].Visibility = &v
+		}
+	}
 	out.Attachments = make([]Attachment, len(is.Attachments))
 	for i, a := range is.Attachments {
 		a.Content = append([]byte(nil), a.Content...)

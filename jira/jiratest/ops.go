@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) setDraftField(d *draft, name string, raw json.RawMessage) strin
 		// Checked against the project once all fields are read.
 		d.typ = s.typeName(refString(raw, "name", "id"))
 	case "summary":
-		d.summary, msg = textField(raw, checkSummary)
+		d.summary, msg = textField(raw, s.checkSummary)
 	case "description":
 		d.description, msg = textField(raw, checkDescription)
 	case "labels":
@@ -114,12 +115,38 @@ func textField(raw json.RawMessage, check func(string) string) (string, string) 
 	return *v, check(*v)
 }
 
-func checkSummary(v string) string {
+// utf16Len counts like Jira, which is Java: its length checks use
+// String.length(), UTF-16 code units, so a character outside the Basic
+// Multilingual Plane (most emoji) counts 2.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// checkSummary refuses what Jira refuses. Over 255 units, Data Center
+// answers {"errorMessages":[],"errors":{"summary":"Summary must be less
+// than 255 characters."}} (a real answer quoted in
+// https://github.com/ryanhoskin/pd2jira/issues/13) and Cloud "Summary
+// can't exceed 255 characters." (quoted in
+// https://github.com/tenable/integration-jira-cloud/issues/322 and
+// https://github.com/prometheus-community/jiralert/issues/123).
+func (s *Server) checkSummary(v string) string {
+	if utf16Len(v) > 255 {
+		if s.cloud {
+			return "Summary can't exceed 255 characters."
+		}
+		return "Summary must be less than 255 characters."
+	}
+	return checkSummaryText(v)
+}
+
+func checkSummaryText(v string) string {
 	switch {
 	case strings.TrimSpace(v) == "":
 		return "You must specify a summary of the issue."
-	case utf8.RuneCountInString(v) > 255:
-		return "Summary must be less than 255 characters."
 	case strings.ContainsAny(v, "\r\n"):
 		return "The summary is invalid because it contains newline characters."
 	}
@@ -127,7 +154,7 @@ func checkSummary(v string) string {
 }
 
 func checkDescription(v string) string {
-	if utf8.RuneCountInString(v) > maxText {
+	if utf16Len(v) > maxText {
 		return tooLong
 	}
 	return ""
@@ -146,7 +173,7 @@ func checkLabels(labels []string) string {
 		switch {
 		case strings.ContainsAny(l, " \t\r\n"):
 			return fmt.Sprintf("The label '%s' contains spaces which is invalid.", l)
-		case utf8.RuneCountInString(l) > 255:
+		case utf16Len(l) > 255:
 			return fmt.Sprintf("The label '%s' exceeds the maximum length for a single label of 255 characters.", l)
 		case l == "":
 			return "The label '' contains spaces which is invalid."
@@ -300,7 +327,7 @@ func (s *Server) setEditField(e *edit, name string, raw json.RawMessage) string 
 	switch name {
 	case "summary":
 		var v string
-		v, msg = textField(raw, checkSummary)
+		v, msg = textField(raw, s.checkSummary)
 		e.summary = &v
 	case "description":
 		var v string
@@ -446,7 +473,8 @@ func (s *Server) assignIssue(actor User, is *issueRec, to *User) {
 }
 
 // transitionIssue moves an issue along the workflow by transition id.
-func (s *Server) transitionIssue(actor User, is *issueRec, transitionID string) *Error {
+// resolution is what the screen set ("" = the workflow's default, "Done").
+func (s *Server) transitionIssue(actor User, is *issueRec, transitionID, resolution string) *Error {
 	var to *status
 	for i := range statuses {
 		if statuses[i].transition == transitionID && statuses[i].name != is.Status {
@@ -462,10 +490,11 @@ func (s *Server) transitionIssue(actor User, is *issueRec, transitionID string) 
 	now := s.now()
 	switch {
 	case to.catKey == "done" && is.Resolution == "":
-		is.Resolution, is.resolved = "Done", now
-		items = append(items, s.item("resolution", "", "", resolutionDoneID, "Done"))
+		res := firstNonEmpty(resolution, "Done")
+		is.Resolution, is.resolved = res, now
+		items = append(items, s.item("resolution", "", "", firstNonEmpty(resolutionID(res), resolutionDoneID), res))
 	case to.catKey != "done" && is.Resolution != "":
-		items = append(items, s.item("resolution", resolutionDoneID, is.Resolution, "", ""))
+		items = append(items, s.item("resolution", firstNonEmpty(resolutionID(is.Resolution), resolutionDoneID), is.Resolution, "", ""))
 		is.Resolution, is.resolved = "", time.Time{}
 	}
 	is.Updated = now
@@ -491,7 +520,7 @@ func checkCommentBody(body string) *Error {
 	switch {
 	case strings.TrimSpace(body) == "":
 		return errFields(map[string]string{"comment": "Comment body can not be empty!"})
-	case utf8.RuneCountInString(body) > maxText:
+	case utf16Len(body) > maxText:
 		return errFields(map[string]string{"comment": tooLong})
 	}
 	return nil
@@ -500,6 +529,10 @@ func checkCommentBody(body string) *Error {
 // addComment adds a comment; Jira fires comment_created and an
 // issue_commented jira:issue_updated.
 func (s *Server) addComment(actor User, is *issueRec, body string) (*Comment, *Error) {
+	return s.addCommentWith(actor, is, body, nil)
+}
+
+func (s *Server) addCommentWith(actor User, is *issueRec, body string, set func(*Comment)) (*Comment, *Error) {
 	if err := checkCommentBody(body); err != nil {
 		return nil, err
 	}
@@ -507,6 +540,9 @@ func (s *Server) addComment(actor User, is *issueRec, body string) (*Comment, *E
 	is.Comments = append(is.Comments, Comment{ID: s.nextID(&s.seq.comment), Body: body,
 		Author: actor, UpdateAuthor: actor, Created: now, Updated: now})
 	c := &is.Comments[len(is.Comments)-1]
+	if set != nil {
+		set(c)
+	}
 	is.Updated = now
 	s.emitComment(actor, is, c, "comment_created", "issue_commented")
 	return c, nil

@@ -152,9 +152,10 @@ func (s *Server) resolutionJSON(name string) any {
 	if name == "" {
 		return nil
 	}
+	id := firstNonEmpty(resolutionID(name), resolutionDoneID)
 	return obj{
-		"self":        s.api("resolution/" + resolutionDoneID),
-		"id":          resolutionDoneID,
+		"self":        s.api("resolution/" + id),
+		"id":          id,
 		"description": "Work has been completed on this issue.",
 		"name":        name,
 	}
@@ -170,10 +171,28 @@ func (s *Server) commentJSON(is *issueRec, c *Comment) obj {
 		"created":      fmtTime(c.Created),
 		"updated":      fmtTime(c.Updated),
 	}
+	if c.Visibility != nil {
+		v := obj{"type": c.Visibility.Type, "value": c.Visibility.Value}
+		if s.cloud {
+			v["identifier"] = c.Visibility.Value
+		}
+		o["visibility"] = v
+	}
 	if s.cloud {
-		o["jsdPublic"] = true
+		// On the comment itself, as in the Cloud comment fixtures. Data
+		// Center keeps internal notes in the sd.public.comment comment
+		// property instead, which webhooks do not carry.
+		o["jsdPublic"] = !c.Internal
 	}
 	return o
+}
+
+// securityJSON renders a security level as issue fields carry it.
+func (s *Server) securityJSON(name string) any {
+	if name == "" {
+		return nil
+	}
+	return obj{"self": s.api("securitylevel/10000"), "id": "10000", "name": name, "description": ""}
 }
 
 func (s *Server) commentsJSON(is *issueRec) obj {
@@ -216,6 +235,7 @@ func (s *Server) issueFields(is *issueRec, viewer string) obj {
 		"priority":       s.priorityJSON(is.Priority),
 		"labels":         labels,
 		"resolution":     s.resolutionJSON(is.Resolution),
+		"security":       s.securityJSON(is.Security),
 		"resolutiondate": fmtTime(is.resolved),
 		"created":        fmtTime(is.Created),
 		"updated":        fmtTime(is.Updated),
@@ -294,24 +314,33 @@ func (s *Server) issueJSON(is *issueRec, fs fieldSet, expand map[string]bool, vi
 	if len(fields) > 0 {
 		o["fields"] = fields
 	}
-	if expand["transitions"] {
-		o["transitions"] = s.transitionsJSON(is)
+	if expand["transitions"] || expand["transitions.fields"] {
+		o["transitions"] = s.transitionsJSON(is, expand["transitions.fields"])
 	}
 	return o
 }
 
-func (s *Server) transitionsJSON(is *issueRec) []any {
+func (s *Server) transitionsJSON(is *issueRec, withFields bool) []any {
 	out := []any{}
 	for i := range statuses {
 		st := &statuses[i]
 		if st.name == is.Status {
 			continue
 		}
-		out = append(out, obj{
+		screen := s.screens[st.transition]
+		t := obj{
 			"id": st.transition, "name": st.name, "to": s.statusJSON(st),
-			"hasScreen": false, "isGlobal": true, "isInitial": false,
+			"hasScreen": len(screen) > 0, "isGlobal": true, "isInitial": false,
 			"isAvailable": true, "isConditional": false, "isLooped": false,
-		})
+		}
+		if withFields {
+			fields := obj{}
+			for _, f := range screen {
+				fields[f.ID] = s.fieldMetaJSON(f)
+			}
+			t["fields"] = fields
+		}
+		out = append(out, t)
 	}
 	return out
 }

@@ -16,7 +16,10 @@ type searchRequest struct {
 	Fields        []string        `json:"fields"`
 	Expand        json.RawMessage `json:"expand"` // a string or a list, by endpoint
 	NextPageToken string          `json:"nextPageToken"`
-	expand        []string
+	// ReconcileIssues are issue ids (up to 50) that /search/jql must show
+	// as they are now, lag or not.
+	ReconcileIssues []json.Number `json:"reconcileIssues"`
+	expand          []string
 }
 
 // handleSearch serves /search (Data Center; 410 on Cloud, as there) and
@@ -123,6 +126,11 @@ func (s *Server) searchJQL(w http.ResponseWriter, req *searchRequest) {
 		writeError(w, err)
 		return
 	}
+	if len(req.ReconcileIssues) > 50 {
+		writeError(w, errMessage(400, "The number of issues to reconcile must not exceed 50."))
+		return
+	}
+	found = s.indexed(found, req.ReconcileIssues)
 	start, ok := decodePageToken(req.NextPageToken)
 	if !ok {
 		writeError(w, errMessage(400, "The provided next page token is invalid or expired."))
@@ -168,4 +176,30 @@ func decodePageToken(tok string) (int, bool) {
 	}
 	n, err := strconv.Atoi(strings.TrimPrefix(string(b), "jiratest:"))
 	return n, err == nil && n >= 0
+}
+
+// indexed models Cloud's eventually consistent /search/jql: an issue
+// created or changed less than SearchLag ago is not found yet, unless the
+// request names its id in reconcileIssues. Atlassian: "The API doesn't
+// provide read-after-write consistency by default … The delay might vary
+// from a few seconds to minutes"
+// (https://developer.atlassian.com/cloud/jira/platform/search-and-reconcile/);
+// reconciliation covers at most 50 issues (JRACLOUD-96208). Data Center's
+// /search reads the database index synchronously and has no lag.
+func (s *Server) indexed(found []*issueRec, reconcile []json.Number) []*issueRec {
+	if s.searchLag <= 0 {
+		return found
+	}
+	named := map[string]bool{}
+	for _, id := range reconcile {
+		named[id.String()] = true
+	}
+	horizon := s.now().Add(-s.searchLag)
+	var out []*issueRec
+	for _, is := range found {
+		if named[is.ID] || !is.Updated.After(horizon) {
+			out = append(out, is)
+		}
+	}
+	return out
 }

@@ -59,6 +59,15 @@ type Options struct {
 	Now func() time.Time
 	// MaxAttachmentSize refuses larger uploads with 413 when positive.
 	MaxAttachmentSize int64
+	// BareAttachmentEvents (Cloud only) sends attachment_created with the
+	// attachment alone and no issue, a shape Jira Cloud delivers (DESIGN §4;
+	// the Cloud fixture cloud-attachment-created.json shows the usual
+	// shape, with a brief issue).
+	BareAttachmentEvents bool
+	// SearchLag (Cloud only) hides issues created or changed less than
+	// this long ago (by Now) from /search/jql unless the request's
+	// reconcileIssues names them, as Cloud's search index lags. 0: none.
+	SearchLag time.Duration
 }
 
 // User is a Jira user. Cloud names users by AccountID, Data Center by Name
@@ -96,6 +105,8 @@ type Server struct {
 	queue      []*pending
 	deliveries []Delivery
 	seq        counters
+	screens    map[string][]TransitionField // by transition id
+	searchLag  time.Duration
 }
 
 // counters hand out ids the way Jira does: numeric strings, never reused.
@@ -122,6 +133,7 @@ func NewServer(opts Options) *Server {
 		s.opts.Now = func() time.Time { return time.Now().UTC() }
 	}
 	s.users = append(s.users, s.opts.Me)
+	s.searchLag = opts.SearchLag
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL + s.opts.ContextPath
@@ -328,6 +340,20 @@ func (s *Server) FailNext(method, pathPrefix string, n, status int, retryAfter t
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &fault{method: strings.ToUpper(method),
 		prefix: pathPrefix, n: n, status: status, retryAfter: retryAfter})
+}
+
+// RateLimitNext makes the next n requests, whatever they are, answer 429
+// with "Retry-After: <seconds>" as Jira's rate limiter does
+// (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
+func (s *Server) RateLimitNext(n int, retryAfter time.Duration) {
+	s.FailNext("", "", n, http.StatusTooManyRequests, retryAfter)
+}
+
+// SetSearchLag changes Options.SearchLag.
+func (s *Server) SetSearchLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.searchLag = d
 }
 
 // ClearFaults ends every injected fault and delay: the outage is over.

@@ -177,6 +177,9 @@ func (s *Server) payload(ev event) []byte {
 	switch {
 	case ev.attachment != nil:
 		p["attachment"] = s.attachmentJSON(ev.attachment)
+		if s.cloud && s.opts.BareAttachmentEvents {
+			break
+		}
 		p["issue"] = obj{"id": ev.issue.ID, "self": s.api("issue/" + ev.issue.ID),
 			"key": ev.issue.Key, "fields": obj{"summary": ev.issue.Summary}}
 	case strings.HasPrefix(ev.name, "comment_"):
