@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/server"
 	"github.com/letsencrypt/pebble/v2/ca"
 	"github.com/letsencrypt/pebble/v2/db"
 	"github.com/letsencrypt/pebble/v2/va"
@@ -66,7 +67,7 @@ func startPebble(t *testing.T) *pebble {
 
 // startACMEDaemon runs the daemon in poll mode with TLS_DOMAIN against
 // the given CA; it returns the listener's address.
-func startACMEDaemon(t *testing.T, w *world, opts acmeOptions, extra ...string) (addr string, stop func() int) {
+func startACMEDaemon(t *testing.T, w *world, opts server.ACMEOptions, extra ...string) (addr string, stop func() int) {
 	t.Helper()
 	cfg, err := config.Load(w.env(append([]string{"TLS_DOMAIN=" + testDomain}, extra...)...), true)
 	if err != nil {
@@ -120,7 +121,7 @@ func TestACMEIssuesCertificateEndToEnd(t *testing.T) {
 		t.Errorf("doctor before issuance:\n%s", out)
 	}
 
-	addr, stop := startACMEDaemon(t, w, acmeOptions{httpClient: pb.client}, env...)
+	addr, stop := startACMEDaemon(t, w, server.ACMEOptions{HTTPClient: pb.client}, env...)
 
 	// A client that trusts only Pebble's root reaches the daemon by name.
 	client := clientFor(pb.roots, testDomain)
@@ -200,7 +201,7 @@ func TestACMEIssuesCertificateEndToEnd(t *testing.T) {
 	if code := stop(); code != exitOK {
 		t.Fatalf("stop: exit %d", code)
 	}
-	addr, _ = startACMEDaemon(t, w, acmeOptions{httpClient: pb.client}, "ACME_DIRECTORY_URL=https://127.0.0.1:1/dir")
+	addr, _ = startACMEDaemon(t, w, server.ACMEOptions{HTTPClient: pb.client}, "ACME_DIRECTORY_URL=https://127.0.0.1:1/dir")
 	resp, err := client.Get("https://" + addr + "/healthz")
 	if err != nil {
 		t.Fatalf("after a restart without the CA: %v\n%s", err, w.logs)
@@ -221,7 +222,7 @@ func TestACMEAnswersHTTP01AndRedirects(t *testing.T) {
 	challenge := freeAddr(t)
 	// No CA is needed: nothing here asks for a certificate but prefetch,
 	// whose failure is only logged.
-	_, stop := startACMEDaemon(t, w, acmeOptions{challengeAddr: challenge}, "ACME_DIRECTORY_URL=https://127.0.0.1:1/dir")
+	_, stop := startACMEDaemon(t, w, server.ACMEOptions{ChallengeAddr: challenge}, "ACME_DIRECTORY_URL=https://127.0.0.1:1/dir")
 	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
 		t.Errorf("cache directory: %v, %v; want mode 0700", info, err)
 	}
@@ -261,24 +262,6 @@ func TestACMEAnswersHTTP01AndRedirects(t *testing.T) {
 	if resp, err := plain.Get("http://" + challenge + "/"); err == nil {
 		resp.Body.Close()
 		t.Errorf("HTTP-01 listener still answers after the daemon stopped")
-	}
-}
-
-func TestChallengeAddr(t *testing.T) {
-	tests := []struct{ name, listen, want string }{
-		{"all interfaces on 443", ":443", ":80"},
-		{"one address on 443", "192.0.2.7:443", "192.0.2.7:80"},
-		{"ipv6 on 443", "[::1]:443", "[::1]:80"},
-		{"named port", ":https", ":80"},
-		{"8443: no HTTP-01", ":8443", ""},
-		{"malformed", "443", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := challengeAddr(tt.listen); got != tt.want {
-				t.Errorf("challengeAddr(%q) = %q, want %q", tt.listen, got, tt.want)
-			}
-		})
 	}
 }
 
@@ -328,7 +311,7 @@ func TestDoctorShowsCachedACMECertificate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := &config.Config{TLSDomain: testDomain, DBPath: filepath.Join(t.TempDir(), "jtbot.db")}
 			if tt.entry != nil {
-				dir := acmeCacheDir(cfg)
+				dir := server.ACMECacheDir(cfg.DBPath)
 				if err := os.Mkdir(dir, 0o700); err != nil {
 					t.Fatal(err)
 				}

@@ -1,32 +1,22 @@
 package main
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
+	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
+	bolt "go.etcd.io/bbolt"
 )
-
-// dbPathFrom is DB_PATH from the environment, or its default: backup and
-// queue need nothing else, so they don't demand the whole configuration.
-func dbPathFrom(environ []string) string {
-	path := "jtbot.db"
-	for _, kv := range environ {
-		if len(kv) > 8 && kv[:8] == "DB_PATH=" {
-			path = kv[8:]
-		}
-	}
-	return path
-}
 
 // cmdBackup writes a consistent copy of the database to FILE: through the
 // running daemon when there is one (it holds the lock), else directly.
@@ -38,7 +28,7 @@ func cmdBackup(args, environ []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitConfig
 	}
-	dbPath, dest := dbPathFrom(environ), fs.Arg(0)
+	dbPath, dest := config.DBPath(environ), fs.Arg(0)
 	n, err := backup(dbPath, dest)
 	if err != nil {
 		fmt.Fprintln(stderr, "jtbot backup:", err)
@@ -48,46 +38,97 @@ func cmdBackup(args, environ []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func backup(dbPath, dest string) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(dest), ".jtbot-backup-*")
+// backup writes the copy to a temporary file beside dest, checks it, and
+// only then renames it to dest: a half-written or broken backup never sits
+// under the name asked for, and nothing is left behind on failure.
+func backup(dbPath, dest string) (n int64, err error) {
+	dir := filepath.Dir(dest)
+	tmp, err := os.CreateTemp(dir, ".jtbot-backup-*")
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
 	if err := tmp.Chmod(0o600); err != nil {
 		return 0, err
 	}
-	if err := writeBackup(dbPath, tmp); err != nil {
-		tmp.Close()
-		return 0, err
+	if n, err = writeBackup(dbPath, tmp); err != nil {
+		return n, err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return 0, err
+		return n, err
 	}
-	info, _ := tmp.Stat()
 	if err := tmp.Close(); err != nil {
-		return 0, err
+		return n, err
 	}
-	// A half-written backup must never sit under the name asked for.
-	return info.Size(), os.Rename(tmp.Name(), dest)
+	if err := verifyBackup(tmp.Name()); err != nil {
+		return n, err
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return n, err
+	}
+	// The rename is durable only once the directory is.
+	return n, syncDir(dir)
 }
 
-func writeBackup(dbPath string, w io.Writer) error {
-	if daemonRunning(dbPath) {
-		resp, err := controlClient(dbPath).Get("http://jtbot/backup")
-		if err != nil {
-			return err
-		}
-		return copyResponse(resp, w)
+func writeBackup(dbPath string, w io.Writer) (int64, error) {
+	if c, ok := server.DialControl(dbPath); ok {
+		return c.Backup(w)
 	}
 	store, err := openExisting(dbPath)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer store.Close()
-	_, err = store.Backup(w)
-	return err
+	return store.Backup(w)
+}
+
+// verifyBackup opens the copy read-only and checks every page, and that
+// its schema version is one this jtbot reads.
+func verifyBackup(path string) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("the copy does not open: %w", err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		// Drain every error: Check's goroutine reads pages until it ends.
+		var damage error
+		for err := range tx.Check() {
+			if damage == nil {
+				damage = fmt.Errorf("the copy is damaged: %w", err)
+			}
+		}
+		if damage != nil {
+			return damage
+		}
+		// The layout of storage's meta bucket: "schema" → uint64, big endian.
+		meta := tx.Bucket([]byte("meta"))
+		if meta == nil {
+			return errors.New("the copy has no meta bucket: not a jtbot database")
+		}
+		v := meta.Get([]byte("schema"))
+		if len(v) != 8 {
+			return errors.New("the copy has no schema version: not a jtbot database")
+		}
+		if schema := binary.BigEndian.Uint64(v); schema == 0 || schema > storage.SchemaVersion {
+			return fmt.Errorf("the copy has schema %d; this jtbot reads up to %d", schema, storage.SchemaVersion)
+		}
+		return nil
+	})
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func openExisting(dbPath string) (*storage.Store, error) {
@@ -107,7 +148,7 @@ func cmdQueue(args, environ []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return exitConfig
 	}
-	q, closeQ, err := openQueue(dbPathFrom(environ))
+	q, closeQ, err := openQueue(config.DBPath(environ))
 	if err != nil {
 		fmt.Fprintln(stderr, "jtbot queue:", err)
 		return exitFail
@@ -130,13 +171,13 @@ func cmdQueue(args, environ []string, stdout, stderr io.Writer) int {
 
 // queueAdmin is the queue seen through the daemon or directly.
 type queueAdmin interface {
-	report() (QueueReport, error)
+	report() (server.QueueReport, error)
 	act(action string, id uint64) error
 }
 
 func openQueue(dbPath string) (queueAdmin, func(), error) {
-	if daemonRunning(dbPath) {
-		return socketQueue{controlClient(dbPath)}, func() {}, nil
+	if c, ok := server.DialControl(dbPath); ok {
+		return socketQueue{c}, func() {}, nil
 	}
 	store, err := openExisting(dbPath)
 	if err != nil {
@@ -147,31 +188,15 @@ func openQueue(dbPath string) (queueAdmin, func(), error) {
 
 type localQueue struct{ store *storage.Store }
 
-func (l localQueue) report() (QueueReport, error)       { return queueReport(l.store) }
-func (l localQueue) act(action string, id uint64) error { return queueAction(l.store, action, id) }
-
-type socketQueue struct{ client *http.Client }
-
-func (s socketQueue) report() (QueueReport, error) {
-	var r QueueReport
-	resp, err := s.client.Get("http://jtbot/queue")
-	if err != nil {
-		return r, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return r, fmt.Errorf("daemon answered %s", resp.Status)
-	}
-	return r, json.NewDecoder(resp.Body).Decode(&r)
+func (l localQueue) report() (server.QueueReport, error) { return server.ReadQueue(l.store) }
+func (l localQueue) act(action string, id uint64) error {
+	return server.ActOnQueue(l.store, action, id)
 }
 
-func (s socketQueue) act(action string, id uint64) error {
-	resp, err := s.client.Post(fmt.Sprintf("http://jtbot/queue/%s/%d", action, id), "", nil)
-	if err != nil {
-		return err
-	}
-	return copyResponse(resp, io.Discard)
-}
+type socketQueue struct{ c *server.Control }
+
+func (s socketQueue) report() (server.QueueReport, error) { return s.c.Queue() }
+func (s socketQueue) act(action string, id uint64) error  { return s.c.Act(action, id) }
 
 func listQueue(q queueAdmin, out io.Writer) error {
 	r, err := q.report()

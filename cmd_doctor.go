@@ -15,6 +15,7 @@ import (
 
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
 )
 
@@ -26,6 +27,12 @@ type doctor struct {
 
 func (d *doctor) ok(format string, args ...any) {
 	fmt.Fprintf(d.out, "✓ "+format+"\n", args...)
+}
+
+// warn reports something that works but is likely a mistake; it does not
+// fail the run.
+func (d *doctor) warn(fix string, format string, args ...any) {
+	fmt.Fprintf(d.out, "! "+format+"\n    fix: %s\n", append(args, fix)...)
 }
 
 func (d *doctor) bad(fix string, format string, args ...any) {
@@ -56,6 +63,7 @@ func cmdDoctor(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	d.checkTLS(cfg)
 	d.checkTelegram(cfg)
 	d.checkJira(ctx, cfg)
+	d.checkStateDirectory(cfg, environ)
 	d.checkDatabase(cfg)
 	return d.finish()
 }
@@ -222,7 +230,7 @@ func jiraFix(err error, cfg *config.Config) string {
 }
 
 func (d *doctor) checkDatabase(cfg *config.Config) {
-	if daemonRunning(cfg.DBPath) {
+	if _, running := server.DialControl(cfg.DBPath); running {
 		d.ok("database %s is in use by the running jtbot", cfg.DBPath)
 		return
 	}
@@ -249,6 +257,35 @@ func (d *doctor) checkDatabase(cfg *config.Config) {
 	d.ok("database %s opens, schema %d, %d queued, %d dead letters", cfg.DBPath, v, queued, dead)
 }
 
+// checkStateDirectory warns when systemd gave jtbot a state directory and
+// DB_PATH lies outside it: typically a DB_PATH in the environment file,
+// which with ProtectSystem=strict points at a read-only place or escapes
+// the directory the unit backs up and cleans.
+func (d *doctor) checkStateDirectory(cfg *config.Config, environ []string) {
+	var raw string
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "STATE_DIRECTORY="); ok {
+			raw = v
+		}
+	}
+	dirs := config.StateDirectories(raw)
+	if len(dirs) == 0 {
+		return
+	}
+	db, err := filepath.Abs(cfg.DBPath)
+	if err != nil {
+		db = cfg.DBPath
+	}
+	for _, dir := range dirs {
+		rel, err := filepath.Rel(dir, db)
+		if err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return
+		}
+	}
+	d.warn("remove DB_PATH from the environment file: under systemd the default is $STATE_DIRECTORY/jtbot.db",
+		"DB_PATH %s lies outside the state directory %s", cfg.DBPath, dirs[0])
+}
+
 func dirWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".jtbot-doctor-*")
 	if err != nil {
@@ -266,28 +303,28 @@ func (d *doctor) checkTLS(cfg *config.Config) {
 	if !cfg.TLS() {
 		return
 	}
-	cert, err := loadFileCert(cfg.TLSCertFile, cfg.TLSKeyFile)
+	cert, err := server.LoadCertFiles(cfg.TLSCertFile, cfg.TLSKeyFile)
 	if err != nil {
 		d.bad("point TLS_CERT_FILE and TLS_KEY_FILE at a PEM certificate chain and its key", "HTTPS certificate: %v", err)
 		return
 	}
-	leaf := cert.leaf()
+	leaf := cert.Leaf()
 	if left := time.Until(leaf.NotAfter); left < 7*24*time.Hour {
-		d.bad("renew the certificate, then: systemctl reload jtbot (SIGHUP)", "HTTPS certificate: %s", describeCert(leaf))
+		d.bad("renew the certificate, then: systemctl reload jtbot (SIGHUP)", "HTTPS certificate: %s", server.DescribeCert(leaf))
 		return
 	}
 	kind := "issued by " + leaf.Issuer.CommonName
-	if selfSigned(leaf) {
+	if server.SelfSigned(leaf) {
 		kind = "self-signed: uploaded to Telegram with setWebhook"
 	}
-	d.ok("HTTPS certificate: %s; %s", describeCert(leaf), kind)
+	d.ok("HTTPS certificate: %s; %s", server.DescribeCert(leaf), kind)
 }
 
 // checkACME reports the certificate jtbot cached for TLS_DOMAIN; none yet
 // is normal before the first start.
 func (d *doctor) checkACME(cfg *config.Config) {
-	dir := acmeCacheDir(cfg)
-	leaf, err := cachedACMECert(dir, cfg.TLSDomain)
+	dir := server.ACMECacheDir(cfg.DBPath)
+	leaf, err := server.CachedACMECert(dir, cfg.TLSDomain)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		d.ok("HTTPS for %s over ACME: no certificate issued yet; jtbot requests one at start, which needs DNS for %s pointing at this host and port 443 (and 80 with LISTEN_ADDR :443) reachable from the internet",
@@ -299,8 +336,8 @@ func (d *doctor) checkACME(cfg *config.Config) {
 	case time.Until(leaf.NotAfter) < 7*24*time.Hour:
 		// autocert renews 30 days ahead: this close to expiry, renewal fails.
 		d.bad(fmt.Sprintf("check that DNS for %s points here, that port 443 (and 80) is reachable, and jtbot's log", cfg.TLSDomain),
-			"HTTPS certificate not renewed: %s", describeCert(leaf))
+			"HTTPS certificate not renewed: %s", server.DescribeCert(leaf))
 	default:
-		d.ok("HTTPS certificate over ACME: %s; issued by %s", describeCert(leaf), leaf.Issuer.CommonName)
+		d.ok("HTTPS certificate over ACME: %s; issued by %s", server.DescribeCert(leaf), leaf.Issuer.CommonName)
 	}
 }

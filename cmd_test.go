@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
@@ -181,5 +182,37 @@ func TestQueueCommandOffline(t *testing.T) {
 	}
 	if code, _ := command(env, "frobnicate"); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+func TestDoctorWarnsWhenDBPathLeavesStateDirectory(t *testing.T) {
+	state := t.TempDir()
+	tests := []struct {
+		name string
+		env  []string
+		warn bool
+	}{
+		{"default under systemd", []string{"STATE_DIRECTORY=" + state}, false},
+		{"explicit, inside", []string{"STATE_DIRECTORY=" + state, "DB_PATH=" + filepath.Join(state, "sub", "j.db")}, false},
+		{"outside", []string{"STATE_DIRECTORY=" + state, "DB_PATH=" + filepath.Join(t.TempDir(), "jtbot.db")}, true},
+		{"a sibling with the same prefix", []string{"STATE_DIRECTORY=" + state, "DB_PATH=" + state + "-old/jtbot.db"}, true},
+		{"not under systemd", []string{"DB_PATH=" + filepath.Join(t.TempDir(), "jtbot.db")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(append([]string{"TELEGRAM_HOOK_TOKEN=1:x", "JIRA_SERVER=https://j.example", "JIRA_TOKEN=t"}, tt.env...), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			d := &doctor{out: &out}
+			d.checkStateDirectory(cfg, tt.env)
+			if got := strings.Contains(out.String(), "! DB_PATH"); got != tt.warn {
+				t.Errorf("warned %v, want %v:\n%s", got, tt.warn, out.String())
+			}
+			if d.failed != 0 {
+				t.Errorf("a warning failed the run")
+			}
+		})
 	}
 }

@@ -124,7 +124,7 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 		done <- daemon(ctx, cfg, log, hooks{ready: func(addr string) {
 			cfg.TelegramWebhookURL = w.scheme() + "://" + addr + "/webhook/telegram/"
 			addrc <- addr
-		}, reload: w.reload})
+		}, reload: w.reload, environ: env})
 	}()
 	var addr string
 	select {
@@ -493,12 +493,9 @@ func TestSystemdNotifyAndWatchdog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	t.Setenv("NOTIFY_SOCKET", sock)
-	t.Setenv("WATCHDOG_USEC", "50000")
-	t.Setenv("WATCHDOG_PID", "")
-
+	// Read from the environ the daemon is given, not the process's.
 	w := newWorld(t)
-	d := w.start(t, true)
+	d := w.start(t, true, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=50000")
 	got := readDatagrams(t, conn, "WATCHDOG=1")
 	if !strings.Contains(got, "READY=1") {
 		t.Errorf("no READY=1 before the watchdog: %q", got)

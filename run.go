@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/metrics"
+	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/sirupsen/logrus"
 )
@@ -59,7 +59,7 @@ func runWith(ctx context.Context, args []string, environ []string, stdout, stder
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
-	return daemon(ctx, cfg, log, hooks{reload: reload})
+	return daemon(ctx, cfg, log, hooks{reload: reload, environ: environ})
 }
 
 // runCommand runs one of the operator's commands.
@@ -98,7 +98,9 @@ type hooks struct {
 	// reload delivers SIGHUP: reload the TLS certificate from its files.
 	reload <-chan os.Signal
 	// acme replaces the ACME CA's HTTP client and the HTTP-01 address.
-	acme acmeOptions
+	acme server.ACMEOptions
+	// environ is the process environment, for systemd's notify socket.
+	environ []string
 }
 
 // daemon serves until ctx ends.
@@ -125,7 +127,7 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		}
 	}()
 
-	stopControl, err := serveControl(ctx, store, log)
+	stopControl, err := server.ServeControl(store, log)
 	if err != nil {
 		log.WithError(err).Error("cannot serve the control socket")
 		return exitFail
@@ -139,22 +141,24 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		log.WithError(err).Error("cannot build the Jira client")
 		return exitFail
 	}
-	var cert *fileCert
+	var cert *server.CertFiles
 	if cfg.TLS() {
-		if cert, err = loadFileCert(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+		if cert, err = server.LoadCertFiles(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
 			log.WithError(err).Error("cannot load the TLS certificate")
 			return exitFail
 		}
-		log.WithField("certificate", describeCert(cert.leaf())).Info("serving HTTPS")
-		go reloadCerts(ctx, cert, h.reload, log)
+		log.WithField("certificate", server.DescribeCert(cert.Leaf())).Info("serving HTTPS")
+		go server.ReloadOnSignal(ctx, cert, h.reload, log)
 	}
-	var auto *acmeServer
+	var auto *server.ACME
 	if cfg.TLSDomain != "" {
-		if auto, err = startACME(cfg, h.acme, log); err != nil {
+		opts := h.acme
+		opts.UserAgent = "jtbot/" + version
+		if auto, err = server.StartACME(cfg, opts, log); err != nil {
 			log.WithError(err).Error("cannot set up ACME")
 			return exitFail
 		}
-		defer auto.stop()
+		defer auto.Stop()
 	}
 	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: logger, Metrics: stats,
 		WebhookCert: webhookCert(cfg, cert),
@@ -170,20 +174,31 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		log.WithError(err).Error("cannot listen")
 		return exitFail
 	}
-	srv := newServer(cfg, store, b, stats, logger)
+	srv := server.New(server.Options{
+		Telegram:       b.WebhookHandler(),
+		Jira:           jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, logger.WithField("component", "jira")),
+		Metrics:        stats.Handler(),
+		MetricsToken:   cfg.MetricsToken,
+		TrustedProxies: cfg.TrustedProxies,
+		Health: []server.Check{
+			{Name: "database", Err: func() error { _, err := store.Schema(); return err }},
+			{Name: "telegram", Err: b.Healthy},
+		},
+		Log: logger,
+	})
 	if cert != nil {
-		srv.TLSConfig = tlsConfig(cert.get)
+		srv.TLSConfig = server.TLSConfig(cert.GetCertificate)
 	}
 	if auto != nil {
-		srv.TLSConfig = auto.tlsConfig()
-		go auto.prefetch(cfg.TLSDomain)
+		srv.TLSConfig = auto.TLSConfig()
+		go auto.Prefetch(cfg.TLSDomain)
 	}
-	return serve(ctx, srv, ln, b, store, log, h.ready)
+	return serve(ctx, srv, ln, b, store, log, h)
 }
 
 // serve runs the HTTP server and the bot as one group: when either stops,
 // or ctx ends, both stop.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, store *storage.Store, log logrus.FieldLogger, ready func(string)) int {
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, store *storage.Store, log logrus.FieldLogger, h hooks) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -196,8 +211,8 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 		httpDone <- srv.Serve(ln)
 	}()
 	log.WithField("addr", ln.Addr().String()).Info("listening")
-	if ready != nil {
-		ready(ln.Addr().String())
+	if h.ready != nil {
+		h.ready(ln.Addr().String())
 	}
 
 	botDone := make(chan error, 1)
@@ -205,11 +220,11 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 
 	// Ready once the listener accepts: from here on nothing sent to jtbot is
 	// lost, even while Telegram or Jira are still out of reach.
-	sd := newNotifier()
-	if err := sd.send("READY=1\nSTATUS=serving"); err != nil {
+	sd := server.NewNotifier(h.environ)
+	if err := sd.Send("READY=1\nSTATUS=serving"); err != nil {
 		log.WithError(err).Warn("sd_notify")
 	}
-	go sd.watchdog(ctx, func() error {
+	go sd.Watchdog(ctx, func() error {
 		if _, err := store.Schema(); err != nil {
 			return err
 		}
@@ -231,7 +246,7 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 		}
 	}
 	log.Info("shutting down")
-	sd.send("STOPPING=1")
+	sd.Send("STOPPING=1")
 	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
 	defer done()
 	// Stop accepting first: whatever was acknowledged is already on disk.
@@ -250,44 +265,6 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 	return code
 }
 
-func newServer(cfg *config.Config, store *storage.Store, b *bot.Bot, stats *metrics.Metrics, log *logrus.Logger) *http.Server {
-	mux := http.NewServeMux()
-	guard := newGuard(time.Now)
-	mux.Handle("/webhook/telegram/", guard.wrap(b.WebhookHandler()))
-	mux.Handle("/webhook/jira/", guard.wrap(jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, log.WithField("component", "jira"))))
-	mux.HandleFunc("/healthz", healthz(store, b))
-	mux.Handle("GET /metrics", stats.Handler())
-	return &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		// net/http's own complaints (bad TLS handshakes, broken clients)
-		// go to our log, not to stderr.
-		ErrorLog: stdlog.New(log.WithField("component", "http").WriterLevel(logrus.DebugLevel), "", 0),
-	}
-}
-
-func healthz(store *storage.Store, b *bot.Bot) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			http.Error(w, "use GET", http.StatusMethodNotAllowed)
-			return
-		}
-		if _, err := store.Schema(); err != nil {
-			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		if err := b.Healthy(); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	}
-}
-
 func fields(m map[string]string) logrus.Fields {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -299,4 +276,13 @@ func fields(m map[string]string) logrus.Fields {
 		f[strings.ToLower(k)] = m[k]
 	}
 	return f
+}
+
+// webhookCert is the certificate file setWebhook uploads: only a
+// self-signed one, which Telegram cannot otherwise trust.
+func webhookCert(cfg *config.Config, cert *server.CertFiles) string {
+	if cert != nil && server.SelfSigned(cert.Leaf()) {
+		return cfg.TLSCertFile
+	}
+	return ""
 }

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -45,7 +47,9 @@ type Config struct {
 	TLSDomain             string        `env:"TLS_DOMAIN"`
 	ACMEEmail             string        `env:"ACME_EMAIL"`
 	ACMEDirectoryURL      string        `env:"ACME_DIRECTORY_URL"`
-	DBPath                string        `env:"DB_PATH" envDefault:"jtbot.db"`
+	TrustedProxiesRaw     string        `env:"TRUSTED_PROXIES"`
+	MetricsToken          string        `env:"METRICS_TOKEN" secret:"true"`
+	DBPath                string        `env:"DB_PATH"`
 	LogLevel              string        `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat             string        `env:"LOG_FORMAT" envDefault:"text"`
 
@@ -57,6 +61,8 @@ type Config struct {
 	HashtagTypes map[string]string `env:"-"`
 	AllowedUsers Users             `env:"-"`
 	AdminUsers   Users             `env:"-"`
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix `env:"-"`
 }
 
 // Problems is every configuration problem found, one per line.
@@ -75,6 +81,9 @@ func Load(environ []string, poll bool) (*Config, error) {
 	if err := env.ParseWithOptions(cfg, env.Options{Environment: vars}); err != nil {
 		problems = append(problems, parseProblems(err)...)
 	}
+	if cfg.DBPath == "" {
+		cfg.DBPath = defaultDBPath(vars)
+	}
 	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -92,6 +101,36 @@ func Load(environ []string, poll bool) (*Config, error) {
 func DeriveWebhookSecret(token string) string {
 	sum := sha256.Sum256([]byte("jtbot telegram webhook secret\x00" + token))
 	return hex.EncodeToString(sum[:])
+}
+
+// DBPath is DB_PATH from environ, or its default: $STATE_DIRECTORY/jtbot.db
+// under systemd (StateDirectory= sets STATE_DIRECTORY), else jtbot.db in the
+// working directory. The operator's commands that need nothing but the
+// database use it without loading the whole configuration.
+func DBPath(environ []string) string {
+	vars := toMap(environ)
+	if p := vars["DB_PATH"]; p != "" {
+		return p
+	}
+	return defaultDBPath(vars)
+}
+
+func defaultDBPath(vars map[string]string) string {
+	if dirs := StateDirectories(vars["STATE_DIRECTORY"]); len(dirs) > 0 {
+		return filepath.Join(dirs[0], "jtbot.db")
+	}
+	return "jtbot.db"
+}
+
+// StateDirectories splits STATE_DIRECTORY: systemd joins several with ":".
+func StateDirectories(raw string) []string {
+	var dirs []string
+	for _, d := range strings.Split(raw, ":") {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 func toMap(environ []string) map[string]string {
@@ -232,9 +271,6 @@ func (c *Config) validate() Problems {
 	if c.ListenAddr == "" {
 		add("LISTEN_ADDR", "must not be empty")
 	}
-	if c.DBPath == "" {
-		add("DB_PATH", "must not be empty")
-	}
 	p = append(p, c.parseLists()...)
 	p = append(p, c.validateTLS()...)
 	p = append(p, c.validateLogging()...)
@@ -262,6 +298,9 @@ func (c *Config) parseLists() Problems {
 	}
 	if c.AdminUsers, err = ParseUsers(c.AdminUsersRaw); err != nil {
 		p = append(p, "ADMIN_USERS: "+err.Error())
+	}
+	if c.TrustedProxies, err = ParseProxies(c.TrustedProxiesRaw); err != nil {
+		p = append(p, "TRUSTED_PROXIES: "+err.Error())
 	}
 	return p
 }

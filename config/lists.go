@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -103,4 +104,40 @@ func (u Users) String() string {
 		parts = append(parts, "@"+name)
 	}
 	return strings.Join(parts, ",")
+}
+
+// ParseProxies parses "CIDR,CIDR"; a bare address is a one-address prefix.
+// A prefix that spans everything is refused: it would believe any
+// client's X-Forwarded-For.
+func ParseProxies(raw string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(raw) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("%q is not a CIDR such as 127.0.0.1/32 or ::1/128", item)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("%q would trust every client's X-Forwarded-For; name your proxies' addresses", item)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// ParseAdminIDs parses ADMIN_USERS: numeric Telegram user IDs only. A
+// username can change hands, and "*" would make everyone an admin.
+func ParseAdminIDs(raw string) (Users, error) {
+	u := Users{IDs: map[int64]bool{}, Usernames: map[string]bool{}}
+	for _, item := range splitList(raw) {
+		id, err := strconv.ParseInt(item, 10, 64)
+		if err != nil {
+			return Users{}, fmt.Errorf("%q is not a numeric Telegram user ID (admins are named by ID only; a refused user is told their ID)", item)
+		}
+		u.IDs[id] = true
+	}
+	return u, nil
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -21,35 +21,37 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 )
 
-// acmeOptions are the parts of ACME that tests replace.
-type acmeOptions struct {
-	// httpClient talks to the ACME directory; nil means a plain client
+// ACMEOptions are the parts of ACME that callers and tests choose.
+type ACMEOptions struct {
+	// HTTPClient talks to the ACME directory; nil means a plain client
 	// with a timeout.
-	httpClient *http.Client
-	// challengeAddr, when set, is where HTTP-01 challenges are answered
+	HTTPClient *http.Client
+	// ChallengeAddr, when set, is where HTTP-01 challenges are answered
 	// instead of port 80 (tests cannot bind it).
-	challengeAddr string
+	ChallengeAddr string
+	// UserAgent names jtbot and its version to the CA.
+	UserAgent string
 }
 
-// acmeServer is HTTPS with certificates issued and renewed over ACME:
+// ACME is HTTPS with certificates issued and renewed over ACME:
 // TLS-ALPN-01 is answered on the listener itself, HTTP-01 on port 80 when
 // the listener is on 443.
-type acmeServer struct {
+type ACME struct {
 	manager   *autocert.Manager
 	challenge *http.Server // nil when HTTP-01 is not served
 	log       logrus.FieldLogger
 }
 
-// acmeCacheDir holds the ACME account key and the certificates, beside the
+// ACMECacheDir holds the ACME account key and the certificates, beside the
 // database so it lives in the same state directory.
-func acmeCacheDir(cfg *config.Config) string {
-	return filepath.Join(filepath.Dir(cfg.DBPath), "acme")
+func ACMECacheDir(dbPath string) string {
+	return filepath.Join(filepath.Dir(dbPath), "acme")
 }
 
-// startACME sets up certificate issuance for TLS_DOMAIN and, when the
+// StartACME sets up certificate issuance for TLS_DOMAIN and, when the
 // listener is on 443, the HTTP-01 listener on port 80 of the same host.
-func startACME(cfg *config.Config, opts acmeOptions, log logrus.FieldLogger) (*acmeServer, error) {
-	dir := acmeCacheDir(cfg)
+func StartACME(cfg *config.Config, opts ACMEOptions, log logrus.FieldLogger) (*ACME, error) {
+	dir := ACMECacheDir(cfg.DBPath)
 	// The cache holds private keys: only jtbot's user may read it, even
 	// when the directory already existed.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -62,32 +64,32 @@ func startACME(cfg *config.Config, opts acmeOptions, log logrus.FieldLogger) (*a
 	if directory == "" {
 		directory = acme.LetsEncryptURL
 	}
-	client := opts.httpClient
+	client := opts.HTTPClient
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	a := &acmeServer{
+	a := &ACME{
 		manager: &autocert.Manager{
 			Prompt:     autocert.AcceptTOS,
 			HostPolicy: autocert.HostWhitelist(cfg.TLSDomain),
 			Email:      cfg.ACMEEmail,
 			Cache:      autocert.DirCache(dir),
-			Client:     &acme.Client{DirectoryURL: directory, HTTPClient: client, UserAgent: "jtbot/" + version},
+			Client:     &acme.Client{DirectoryURL: directory, HTTPClient: client, UserAgent: opts.UserAgent},
 		},
 		log: log,
 	}
 	fields := logrus.Fields{"domain": cfg.TLSDomain, "directory": directory, "cache": dir}
-	if leaf, err := cachedACMECert(dir, cfg.TLSDomain); err == nil {
-		fields["certificate"] = describeCert(leaf)
+	if leaf, err := CachedACMECert(dir, cfg.TLSDomain); err == nil {
+		fields["certificate"] = DescribeCert(leaf)
 	}
 	log.WithFields(fields).Info("serving HTTPS with certificates from ACME")
 	if host := webhookHost(cfg.TelegramWebhookURL); host != "" && !strings.EqualFold(host, cfg.TLSDomain) {
 		log.WithField("domain", cfg.TLSDomain).Warn("TELEGRAM_WEBHOOK_URL names another host than TLS_DOMAIN: Telegram will not get a certificate for it")
 	}
 
-	addr := opts.challengeAddr
+	addr := opts.ChallengeAddr
 	if addr == "" {
-		addr = challengeAddr(cfg.ListenAddr)
+		addr = ChallengeAddr(cfg.ListenAddr)
 	}
 	if addr != "" {
 		a.serveChallenges(addr)
@@ -100,7 +102,7 @@ func startACME(cfg *config.Config, opts acmeOptions, log logrus.FieldLogger) (*a
 // serveChallenges answers HTTP-01 on addr and redirects everything else
 // there to HTTPS. Without it TLS-ALPN-01 still works, so a busy port 80
 // is a warning, not a reason to stop.
-func (a *acmeServer) serveChallenges(addr string) {
+func (a *ACME) serveChallenges(addr string) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		a.log.WithError(err).Warn("cannot answer HTTP-01 challenges on port 80; relying on TLS-ALPN-01 on the HTTPS port")
@@ -122,9 +124,9 @@ func (a *acmeServer) serveChallenges(addr string) {
 	}()
 }
 
-// challengeAddr is port 80 of the listener's host when the listener is on
+// ChallengeAddr is port 80 of the listener's host when the listener is on
 // 443, the only case where a CA can reach HTTP-01 (it always asks port 80).
-func challengeAddr(listen string) string {
+func ChallengeAddr(listen string) string {
 	if !onHTTPSPort(listen) {
 		return ""
 	}
@@ -145,18 +147,18 @@ func webhookHost(raw string) string {
 	return u.Hostname()
 }
 
-// tlsConfig is the listener's TLS: the same versions and suites as with
+// TLSConfig is the listener's TLS: the same versions and suites as with
 // certificate files, plus the ALPN protocol of TLS-ALPN-01 challenges.
-func (a *acmeServer) tlsConfig() *tls.Config {
-	c := tlsConfig(a.manager.GetCertificate)
+func (a *ACME) TLSConfig() *tls.Config {
+	c := TLSConfig(a.manager.GetCertificate)
 	c.NextProtos = []string{"h2", "http/1.1", acme.ALPNProto}
 	return c
 }
 
-// prefetch obtains the certificate now rather than at the first
+// Prefetch obtains the certificate now rather than at the first
 // connection, so a missing DNS record or a closed port shows in the log at
 // start and Telegram's first delivery does not wait for issuance.
-func (a *acmeServer) prefetch(domain string) {
+func (a *ACME) Prefetch(domain string) {
 	hello := &tls.ClientHelloInfo{
 		ServerName:   domain,
 		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, // ask for the ECDSA certificate
@@ -167,12 +169,12 @@ func (a *acmeServer) prefetch(domain string) {
 		return
 	}
 	if cert.Leaf != nil {
-		a.log.WithField("certificate", describeCert(cert.Leaf)).Info("ACME certificate ready")
+		a.log.WithField("certificate", DescribeCert(cert.Leaf)).Info("ACME certificate ready")
 	}
 }
 
-// stop closes the HTTP-01 listener.
-func (a *acmeServer) stop() {
+// Stop closes the HTTP-01 listener.
+func (a *ACME) Stop() {
 	if a.challenge == nil {
 		return
 	}
@@ -183,9 +185,9 @@ func (a *acmeServer) stop() {
 	}
 }
 
-// cachedACMECert reads the certificate autocert cached for domain: the
+// CachedACMECert reads the certificate autocert cached for domain: the
 // ECDSA one, else the RSA one kept for old clients.
-func cachedACMECert(dir, domain string) (*x509.Certificate, error) {
+func CachedACMECert(dir, domain string) (*x509.Certificate, error) {
 	var firstErr error
 	for _, name := range []string{domain, domain + "+rsa"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))

@@ -1,27 +1,32 @@
-package main
+package server
 
 import (
-	"net"
 	"net/http"
 	"sync"
 	"time"
 )
 
-// guard protects the webhook endpoints, per client address:
-//   - a generous limit on all requests (a flood gets 429 past the burst,
-//     far above what Telegram and Jira send);
+// guard protects the webhook endpoints, per client address (see
+// Proxies.ClientAddr):
+//   - a generous limit on all requests: a flood gets 429 past the burst,
+//     before its request is read, far above what Telegram and Jira send;
 //   - a tight limit on failed authentications: a burst is allowed (a
-//     misconfigured secret shows up in the logs, not as a lockout), a
-//     steady guessing of secrets is not.
+//     misconfigured secret shows up in the logs, not as a lockout), past it
+//     a wrong secret gets 429 and its connection closed instead of 401.
 //
-// Both answer 429 before the request is read.
+// The failure limit never refuses a request before its secret is checked:
+// behind a proxy an outsider may share an address with Telegram or Jira,
+// and hammering wrong secrets must not lock their real deliveries out. A
+// request that authenticates always goes through.
 type guard struct {
+	proxies  Proxies
 	requests *limiter
 	failures *limiter
 }
 
-func newGuard(now func() time.Time) *guard {
+func newGuard(now func() time.Time, proxies Proxies) *guard {
 	return &guard{
+		proxies:  proxies,
 		requests: newLimiter(requestBurst, requestRate, now),
 		failures: newLimiter(authFailureBurst, authFailureRate, now),
 	}
@@ -37,20 +42,12 @@ const (
 
 func (g *guard) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientIP(r)
+		ip := g.proxies.ClientAddr(r).String()
 		if !g.requests.take(ip) {
 			refuse(w, "too many requests")
 			return
 		}
-		if !g.failures.allowed(ip) {
-			refuse(w, "too many failed authentications")
-			return
-		}
-		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
-		if rec.status == http.StatusUnauthorized {
-			g.failures.take(ip)
-		}
+		h.ServeHTTP(&failureCounter{ResponseWriter: w, limit: g.failures, ip: ip}, r)
 	})
 }
 
@@ -58,6 +55,44 @@ func refuse(w http.ResponseWriter, why string) {
 	w.Header().Set("Retry-After", "10")
 	http.Error(w, why, http.StatusTooManyRequests)
 }
+
+// failureCounter counts a handler's 401 against its address; past the
+// limit the 401 becomes a 429 (and the handler's body is dropped), and the
+// connection is closed, so each further guess costs a new connection.
+type failureCounter struct {
+	http.ResponseWriter
+	limit   *limiter
+	ip      string
+	wrote   bool
+	refused bool
+}
+
+func (f *failureCounter) WriteHeader(code int) {
+	if f.wrote {
+		return
+	}
+	f.wrote = true
+	if code == http.StatusUnauthorized && !f.limit.take(f.ip) {
+		f.refused = true
+		f.Header().Set("Connection", "close")
+		refuse(f.ResponseWriter, "too many failed authentications")
+		return
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *failureCounter) Write(b []byte) (int, error) {
+	if !f.wrote {
+		f.WriteHeader(http.StatusOK)
+	}
+	if f.refused {
+		return len(b), nil
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (f *failureCounter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
 
 // limiter is a token bucket per address. Full buckets are forgotten, so it
 // holds only the addresses that are busy right now.
@@ -121,26 +156,4 @@ func (l *limiter) refill(ip string) *bucket {
 	b.tokens = min(b.tokens+now.Sub(b.last).Seconds()*l.rate, l.burst)
 	b.last = now
 	return b
-}
-
-// clientIP is the peer's address. X-Forwarded-For is not trusted: behind a
-// proxy all clients share the proxy's address, which still stops guessing.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
 }

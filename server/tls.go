@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -10,13 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jtbot/jtbot/config"
 	"github.com/sirupsen/logrus"
 )
 
-// tlsConfig is the listener's TLS: 1.2 and up; for 1.2, only forward-secret
+// TLSConfig is the listener's TLS: 1.2 and up; for 1.2, only forward-secret
 // AEAD suites (1.3's suites are all modern and not configurable).
-func tlsConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
+func TLSConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
 	return &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: getCert,
@@ -31,20 +30,21 @@ func tlsConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tl
 	}
 }
 
-// fileCert serves a certificate from files and reloads it on demand
+// CertFiles serves a certificate from files and reloads it on demand
 // (SIGHUP), so certbot's renewals need no restart.
-type fileCert struct {
+type CertFiles struct {
 	certFile, keyFile string
 	current           atomic.Pointer[tls.Certificate]
 }
 
-func loadFileCert(certFile, keyFile string) (*fileCert, error) {
-	c := &fileCert{certFile: certFile, keyFile: keyFile}
-	return c, c.reload()
+// LoadCertFiles reads a PEM certificate chain and its key.
+func LoadCertFiles(certFile, keyFile string) (*CertFiles, error) {
+	c := &CertFiles{certFile: certFile, keyFile: keyFile}
+	return c, c.Reload()
 }
 
-// reload reads the files again; on failure the old certificate stays.
-func (c *fileCert) reload() error {
+// Reload reads the files again; on failure the old certificate stays.
+func (c *CertFiles) Reload() error {
 	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
 		return fmt.Errorf("TLS_CERT_FILE, TLS_KEY_FILE: %w", err)
@@ -58,24 +58,25 @@ func (c *fileCert) reload() error {
 	return nil
 }
 
-func (c *fileCert) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+// GetCertificate is tls.Config.GetCertificate: the current certificate.
+func (c *CertFiles) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return c.current.Load(), nil
 }
 
-// leaf is the certificate being served.
-func (c *fileCert) leaf() *x509.Certificate { return c.current.Load().Leaf }
+// Leaf is the certificate being served.
+func (c *CertFiles) Leaf() *x509.Certificate { return c.current.Load().Leaf }
 
-// selfSigned reports whether the certificate signs itself: Telegram then
+// SelfSigned reports whether the certificate signs itself: Telegram then
 // needs it uploaded with setWebhook to trust our endpoint.
-func selfSigned(leaf *x509.Certificate) bool {
+func SelfSigned(leaf *x509.Certificate) bool {
 	// Not CheckSignatureFrom: it demands CA rights, which many self-signed
 	// server certificates lack.
 	return bytes.Equal(leaf.RawIssuer, leaf.RawSubject) &&
 		leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature) == nil
 }
 
-// describeCert is one line for logs and doctor: names and expiry.
-func describeCert(leaf *x509.Certificate) string {
+// DescribeCert is one line for logs and doctor: names and expiry.
+func DescribeCert(leaf *x509.Certificate) string {
 	names := leaf.DNSNames
 	for _, ip := range leaf.IPAddresses {
 		names = append(names, ip.String())
@@ -84,27 +85,18 @@ func describeCert(leaf *x509.Certificate) string {
 	return fmt.Sprintf("names %v, expires %s (in %s)", names, leaf.NotAfter.Format(time.DateOnly), left)
 }
 
-// reloadCerts reloads the certificate on every SIGHUP until ctx ends.
-func reloadCerts(ctx context.Context, cert *fileCert, hup <-chan os.Signal, log logrus.FieldLogger) {
+// ReloadOnSignal reloads the certificate on every SIGHUP until ctx ends.
+func ReloadOnSignal(ctx context.Context, cert *CertFiles, hup <-chan os.Signal, log logrus.FieldLogger) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if err := cert.reload(); err != nil {
+			if err := cert.Reload(); err != nil {
 				log.WithError(err).Error("SIGHUP: keeping the old certificate")
 				continue
 			}
-			log.WithField("certificate", describeCert(cert.leaf())).Info("SIGHUP: certificate reloaded")
+			log.WithField("certificate", DescribeCert(cert.Leaf())).Info("SIGHUP: certificate reloaded")
 		}
 	}
-}
-
-// webhookCert is the certificate file setWebhook uploads: only a
-// self-signed one, which Telegram cannot otherwise trust.
-func webhookCert(cfg *config.Config, cert *fileCert) string {
-	if cert != nil && selfSigned(cert.leaf()) {
-		return cfg.TLSCertFile
-	}
-	return ""
 }
