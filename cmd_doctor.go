@@ -17,6 +17,7 @@ import (
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // doctor runs checks, one line each: ✓, or ✗ with what to do.
@@ -61,7 +62,7 @@ func cmdDoctor(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	d.checkTLS(cfg)
-	d.checkTelegram(cfg)
+	d.checkTelegram(ctx, cfg)
 	d.checkJira(ctx, cfg)
 	d.checkStateDirectory(cfg, environ)
 	d.checkDatabase(cfg)
@@ -77,25 +78,25 @@ func (d *doctor) finish() int {
 	return exitOK
 }
 
-func (d *doctor) checkTelegram(cfg *config.Config) {
-	tg, err := newTelegramAdmin(cfg)
+func (d *doctor) checkTelegram(ctx context.Context, cfg *config.Config) {
+	tg, err := newTelegramClient(cfg)
 	if err != nil {
 		d.bad("check TELEGRAM_API_URL", "Telegram client: %v", err)
 		return
 	}
-	me, err := tg.me()
+	me, err := tg.Me(ctx)
 	if err != nil {
 		d.bad("copy the token from @BotFather into TELEGRAM_HOOK_TOKEN; check that "+cfg.TelegramAPIURL+" is reachable",
 			"Telegram token (getMe): %v", err)
 		return
 	}
 	d.ok("Telegram token works: @%s", me.Username)
-	d.checkWebhook(cfg, tg)
-	d.checkChats(cfg, tg, me.ID)
+	d.checkWebhook(ctx, cfg, tg)
+	d.checkChats(ctx, cfg, tg, me.ID)
 }
 
-func (d *doctor) checkWebhook(cfg *config.Config, tg *telegramAdmin) {
-	info, err := tg.webhookInfo()
+func (d *doctor) checkWebhook(ctx context.Context, cfg *config.Config, tg *telegram.Client) {
+	info, err := tg.WebhookInfo(ctx)
 	switch {
 	case err != nil:
 		d.bad("retry; check the network", "Telegram webhook (getWebhookInfo): %v", err)
@@ -115,9 +116,9 @@ func (d *doctor) checkWebhook(cfg *config.Config, tg *telegramAdmin) {
 }
 
 // checkChats checks that the bot can post in each mapped chat.
-func (d *doctor) checkChats(cfg *config.Config, tg *telegramAdmin, botID int64) {
+func (d *doctor) checkChats(ctx context.Context, cfg *config.Config, tg *telegram.Client, botID int64) {
 	for _, chatID := range sortedChats(cfg.ChatProjects) {
-		status, err := tg.memberStatus(chatID, botID)
+		status, err := tg.MemberStatus(ctx, chatID, botID)
 		switch {
 		case err != nil:
 			d.bad("add the bot to the chat (channels: as an administrator) and check the ID in CHAT_PROJECTS",
@@ -125,7 +126,7 @@ func (d *doctor) checkChats(cfg *config.Config, tg *telegramAdmin, botID int64) 
 		case status == "administrator" || status == "creator":
 			d.ok("chat %d: the bot is an administrator", chatID)
 		default:
-			chat, _ := tg.chat(chatID)
+			chat, _ := tg.Chat(ctx, chatID)
 			if chat.Type == "channel" {
 				d.bad("make the bot an administrator of the channel (it must post)", "chat %d: the bot is %q in the channel", chatID, status)
 			} else {

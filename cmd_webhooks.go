@@ -13,6 +13,7 @@ import (
 
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // webhooksCmd registers, removes or shows the Telegram and Jira webhooks.
@@ -79,12 +80,12 @@ func (w *webhooksCmd) jiraClient() (*jira.Client, error) {
 
 func (w *webhooksCmd) register(ctx context.Context) error {
 	if w.wants("telegram") {
-		tg, err := newTelegramAdmin(w.cfg)
+		tg, err := newTelegramClient(w.cfg)
 		if err != nil {
 			return err
 		}
 		target := w.baseURL + "/webhook/telegram/"
-		if err := tg.setWebhook(target, w.cfg.TelegramWebhookSecret); err != nil {
+		if err := tg.SetWebhook(ctx, telegram.Webhook{URL: target, Secret: w.cfg.TelegramWebhookSecret}); err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
 		fmt.Fprintf(w.out, "telegram: webhook set to %s (with the secret token)\n", target)
@@ -116,11 +117,11 @@ func (w *webhooksCmd) register(ctx context.Context) error {
 
 func (w *webhooksCmd) remove(ctx context.Context) error {
 	if w.wants("telegram") {
-		tg, err := newTelegramAdmin(w.cfg)
+		tg, err := newTelegramClient(w.cfg)
 		if err != nil {
 			return err
 		}
-		if err := tg.deleteWebhook(); err != nil {
+		if err := tg.DeleteWebhook(ctx, false); err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
 		fmt.Fprintln(w.out, "telegram: webhook deleted (pending updates kept)")
@@ -145,11 +146,11 @@ func (w *webhooksCmd) remove(ctx context.Context) error {
 
 func (w *webhooksCmd) status(ctx context.Context) error {
 	if w.wants("telegram") {
-		tg, err := newTelegramAdmin(w.cfg)
+		tg, err := newTelegramClient(w.cfg)
 		if err != nil {
 			return err
 		}
-		info, err := tg.webhookInfo()
+		info, err := tg.WebhookInfo(ctx)
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
@@ -195,4 +196,11 @@ func hideSecret(raw string) string {
 	q.Set("secret", "REDACTED")
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// newTelegramClient is the Telegram adapter as the operator's commands need
+// it: no long poll, so a short timeout.
+func newTelegramClient(cfg *config.Config) (*telegram.Client, error) {
+	return telegram.New(telegram.Options{APIURL: cfg.TelegramAPIURL, Token: cfg.TelegramToken,
+		HTTP: &http.Client{Timeout: 15 * time.Second}})
 }

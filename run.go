@@ -11,7 +11,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/jtbot/jtbot/bot"
 	"github.com/jtbot/jtbot/config"
@@ -19,7 +22,7 @@ import (
 	"github.com/jtbot/jtbot/metrics"
 	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
-	"github.com/sirupsen/logrus"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // Exit codes.
@@ -160,13 +163,34 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		}
 		defer auto.Stop()
 	}
-	b, err := bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Log: logger, Metrics: stats,
-		WebhookCert: webhookCert(cfg, cert),
+	tgc, err := telegram.New(telegram.Options{APIURL: cfg.TelegramAPIURL, Token: cfg.TelegramToken, Log: logger,
 		// Longer than the 30 s long poll.
-		HTTPClient: &http.Client{Timeout: 60 * time.Second, Transport: stats.Transport("telegram", nil)}})
+		HTTP: &http.Client{Timeout: 60 * time.Second, Transport: stats.Transport("telegram", nil)}})
 	if err != nil {
-		log.WithError(err).Error("cannot build the Telegram bot")
+		log.WithError(err).Error("cannot build the Telegram client")
 		return exitFail
+	}
+	inbound := telegram.NewInbound(store, cfg.TelegramWebhookSecret, stats, logger)
+	var hook *telegram.Webhook
+	if !cfg.Poll {
+		hook = &telegram.Webhook{URL: cfg.TelegramWebhookURL, Secret: cfg.TelegramWebhookSecret, Cert: webhookCert(cfg, cert)}
+		// An embedding test learns (and sets) the public URL only once the
+		// listener is up; setWebhook runs after that.
+		ready := h.ready
+		h.ready = func(addr string) {
+			if ready != nil {
+				ready(addr)
+			}
+			hook.URL = cfg.TelegramWebhookURL
+		}
+	}
+	parts := daemonParts{
+		bot:      bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Telegram: tgc, Log: logger, Metrics: stats}),
+		receiver: telegram.NewReceiver(tgc, inbound, hook),
+		watchers: []func(context.Context){func(ctx context.Context) { watchCerts(ctx, cfg, cert, stats) }},
+	}
+	if hook != nil {
+		parts.watchers = append(parts.watchers, func(ctx context.Context) { watchWebhook(ctx, tgc, stats, log) })
 	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
@@ -175,14 +199,14 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		return exitFail
 	}
 	srv := server.New(server.Options{
-		Telegram:       b.WebhookHandler(),
+		Telegram:       inbound.Handler(),
 		Jira:           jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, logger.WithField("component", "jira")),
 		Metrics:        stats.Handler(),
 		MetricsToken:   cfg.MetricsToken,
 		TrustedProxies: cfg.TrustedProxies,
 		Health: []server.Check{
 			{Name: "database", Err: func() error { _, err := store.Schema(); return err }},
-			{Name: "telegram", Err: b.Healthy},
+			{Name: "telegram", Err: parts.healthy},
 		},
 		Log: logger,
 	})
@@ -193,12 +217,27 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		srv.TLSConfig = auto.TLSConfig()
 		go auto.Prefetch(cfg.TLSDomain)
 	}
-	return serve(ctx, srv, ln, b, store, log, h)
+	return serve(ctx, srv, ln, parts, store, log, h)
+}
+
+// daemonParts are what runs beside the HTTP server.
+type daemonParts struct {
+	bot      *bot.Bot
+	receiver *telegram.Receiver
+	// watchers refresh gauges until their context ends.
+	watchers []func(context.Context)
+}
+
+func (p daemonParts) healthy() error {
+	if err := p.receiver.Healthy(); err != nil {
+		return err
+	}
+	return p.bot.Healthy()
 }
 
 // serve runs the HTTP server and the bot as one group: when either stops,
 // or ctx ends, both stop.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, store *storage.Store, log logrus.FieldLogger, h hooks) int {
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, parts daemonParts, store *storage.Store, log logrus.FieldLogger, h hooks) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -216,7 +255,14 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, b *bot.Bot, s
 	}
 
 	botDone := make(chan error, 1)
-	go func() { botDone <- b.Run(ctx) }()
+	go func() { botDone <- parts.bot.Run(ctx) }()
+	// The receiver and the watchers stop with ctx; shutdown waits for them.
+	var others sync.WaitGroup
+	others.Go(func() { parts.receiver.Run(ctx) })
+	for _, w := range parts.watchers {
+		others.Go(func() { w(ctx) })
+	}
+	defer func() { cancel(); others.Wait() }()
 
 	// Ready once the listener accepts: from here on nothing sent to jtbot is
 	// lost, even while Telegram or Jira are still out of reach.

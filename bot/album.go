@@ -5,27 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
+
+	tele "gopkg.in/telebot.v3"
 
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
 )
-
-// albumPrefix starts the queue group of an album's updates. Telegram sends
-// each photo of an album as its own update; the worker holds them until the
-// album has been quiet for a moment and hands them over as one batch.
-const albumPrefix = "album:"
-
-// album names the queue group of a new message that belongs to an album.
-// Edits are not grouped: each edit stands alone.
-func (h *updateHead) album() string {
-	for _, m := range []*chatOnly{h.Message, h.ChannelPost} {
-		if m != nil && m.MediaGroupID != "" {
-			return albumPrefix + strconv.FormatInt(m.Chat.ID, 10) + ":" + m.MediaGroupID
-		}
-	}
-	return ""
-}
 
 // onAlbum handles the updates of one album together: in a channel it is one
 // issue with all the files, as a reply it is one comment.

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // callbackBudget bounds the Jira work behind a button press: the press
@@ -32,16 +34,15 @@ func alert(text string) pressResult { return pressResult{text: text, alert: true
 // simply press again.
 func (b *Bot) onCallback(ctx context.Context, c *tele.Callback) error {
 	res := b.press(ctx, c)
-	err := b.tg.Respond(c, &tele.CallbackResponse{Text: shorten(res.text, 200), ShowAlert: res.alert})
-	if err != nil {
-		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).Debug("cannot answer a button press")
+	if err := b.tg.Answer(ctx, c.ID, res.text, res.alert); err != nil {
+		b.log.WithError(err).Debug("cannot answer a button press")
 	}
 	return nil
 }
 
 func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 	if !b.allowed(c.Sender) {
-		return alert(stripTags(refusal(c.Sender)))
+		return alert(telegram.StripTags(refusal(c.Sender)))
 	}
 	if c.Message == nil {
 		return alert("This button no longer works.")
@@ -63,19 +64,19 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 	}
 	switch kind {
 	case cbCard:
-		return b.showCard(c, is, "")
+		return b.showCard(ctx, c, is, "")
 	case cbTransitMenu:
 		if len(is.Transitions) == 0 {
 			return alert(key + " has no transitions jtbot may make from " + is.Status + ".")
 		}
-		b.edit(c.Message, b.cardText(is), transitionKeyboard(is))
+		b.edit(ctx, c.Message, b.cardText(is), transitionKeyboard(is))
 		return toast("")
 	case cbMove:
 		return b.pressMove(ctx, c, is, arg)
 	case cbAssignMe:
 		return b.pressAssignMe(ctx, c, is)
 	case cbWatch:
-		return b.pressWatch(c, is)
+		return b.pressWatch(ctx, c, is)
 	}
 	return alert("This button no longer works.")
 }
@@ -97,13 +98,13 @@ func (b *Bot) pressMove(ctx context.Context, c *tele.Callback, is jira.Card, id 
 		}
 	}
 	if t.ID == "" {
-		b.showCard(c, is, "")
+		b.showCard(ctx, c, is, "")
 		return alert("That transition is no longer available for " + is.Key + " (now " + is.Status + ").")
 	}
 	if err := b.transition(ctx, c.Sender, refOf(c.Message), is, t); err != nil {
 		return b.pressFailed(err, is.Key)
 	}
-	return b.showCard(c, b.reread(ctx, is), is.Key+" → "+target(t))
+	return b.showCard(ctx, c, b.reread(ctx, is), is.Key+" → "+target(t))
 }
 
 func (b *Bot) pressAssignMe(ctx context.Context, c *tele.Callback, is jira.Card) pressResult {
@@ -117,21 +118,21 @@ func (b *Bot) pressAssignMe(ctx context.Context, c *tele.Callback, is jira.Card)
 	if err := b.assign(ctx, c.Sender, refOf(c.Message), is.Key, id, b.jiraName(ctx, id)); err != nil {
 		return b.pressFailed(err, is.Key)
 	}
-	return b.showCard(c, b.reread(ctx, is), is.Key+" is assigned to you")
+	return b.showCard(ctx, c, b.reread(ctx, is), is.Key+" is assigned to you")
 }
 
-func (b *Bot) pressWatch(c *tele.Callback, is jira.Card) pressResult {
+func (b *Bot) pressWatch(ctx context.Context, c *tele.Callback, is jira.Card) pressResult {
 	had, err := b.store.Unwatch(is.Key, c.Sender.ID)
 	if err != nil {
 		return b.pressFailed(err, is.Key)
 	}
 	if had {
-		return b.showCardFor(c, is, false, "Stopped watching "+is.Key)
+		return b.showCardFor(ctx, c, is, false, "Stopped watching "+is.Key)
 	}
 	if err := b.store.Watch(is.Key, c.Sender.ID); err != nil {
 		return b.pressFailed(err, is.Key)
 	}
-	return b.showCardFor(c, is, true, "Watching "+is.Key+": I'll send you a private message about each change")
+	return b.showCardFor(ctx, c, is, true, "Watching "+is.Key+": I'll send you a private message about each change")
 }
 
 func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, arg string) pressResult {
@@ -144,7 +145,7 @@ func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, arg string) pre
 	if err != nil {
 		return b.pressFailed(err, "")
 	}
-	b.edit(c.Message, text, kb)
+	b.edit(ctx, c.Message, text, kb)
 	return toast("")
 }
 
@@ -157,17 +158,17 @@ func (b *Bot) reread(ctx context.Context, is jira.Card) jira.Card {
 	return is
 }
 
-func (b *Bot) showCard(c *tele.Callback, is jira.Card, note string) pressResult {
+func (b *Bot) showCard(ctx context.Context, c *tele.Callback, is jira.Card, note string) pressResult {
 	watching, err := b.watching(is.Key, c.Sender.ID)
 	if err != nil {
 		b.log.WithError(err).Warn("cannot read watches")
 	}
-	return b.showCardFor(c, is, watching, note)
+	return b.showCardFor(ctx, c, is, watching, note)
 }
 
 // showCardFor turns the pressed message into the issue's card.
-func (b *Bot) showCardFor(c *tele.Callback, is jira.Card, watching bool, note string) pressResult {
-	if b.edit(c.Message, b.cardText(is), b.cardKeyboard(is, watching)) {
+func (b *Bot) showCardFor(ctx context.Context, c *tele.Callback, is jira.Card, watching bool, note string) pressResult {
+	if b.edit(ctx, c.Message, b.cardText(is), b.cardKeyboard(is, watching)) {
 		if err := b.store.LinkMessage(c.Message.Chat.ID, c.Message.ID, storage.Link{Issue: is.Key}); err != nil {
 			b.log.WithError(err).Warn("cannot link a card")
 		}
@@ -176,14 +177,16 @@ func (b *Bot) showCardFor(c *tele.Callback, is jira.Card, watching bool, note st
 }
 
 // edit replaces a message's text and buttons; an unchanged message is fine.
-func (b *Bot) edit(m *tele.Message, html string, kb *tele.ReplyMarkup) bool {
-	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true, ReplyMarkup: kb}
+func (b *Bot) edit(ctx context.Context, m *tele.Message, html string, kb *tele.ReplyMarkup) bool {
 	if kb == nil {
-		opts.ReplyMarkup = &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{}}
+		kb = &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{}}
 	}
-	_, err := b.tg.Edit(m, html, opts)
-	if err != nil && !strings.Contains(err.Error(), "message is not modified") {
-		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warn("cannot update a message after a button press")
+	err := b.tg.Edit(ctx, m.ID, telegram.Out{Chat: m.Chat.ID, HTML: html, Keyboard: kb, Patience: answerPatience})
+	if e, ok := telegram.AsError(err); ok && e.NotModified() {
+		return true
+	}
+	if err != nil {
+		b.log.WithError(err).Warn("cannot update a message after a button press")
 		return false
 	}
 	return true

@@ -7,26 +7,27 @@ import (
 	"fmt"
 	"strings"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
 )
 
 func (b *Bot) cmdIssue(ctx context.Context, m *tele.Message, args string) error {
 	key, ok := issueKey(args)
 	if !ok {
-		return b.reply(m, usage("issue"))
+		return b.reply(ctx, m, usage("issue"))
 	}
 	is, err := b.jira.GetIssue(ctx, key)
 	if err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
 	watching, err := b.watching(key, m.Sender.ID)
 	if err != nil {
 		return err
 	}
-	sent, err := b.replyWith(m, b.cardText(is), b.cardKeyboard(is, watching))
+	sent, err := b.replyWith(ctx, m, b.cardText(is), b.cardKeyboard(is, watching))
 	if err != nil {
 		return err
 	}
@@ -148,12 +149,12 @@ func transitionKeyboard(is jira.Card) *tele.ReplyMarkup {
 func (b *Bot) cmdComment(ctx context.Context, m *tele.Message, args string) error {
 	key, text, ok := splitKey(args)
 	if !ok || text == "" {
-		return b.reply(m, usage("comment"))
+		return b.reply(ctx, m, usage("comment"))
 	}
 	body := "_" + markup.Escape(Attribution(m.Sender)) + "_\n" + markup.Escape(text)
 	id, err := b.jira.AddComment(ctx, key, body)
 	if err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
 	b.log.WithField("issue", key).Info("comment added by command")
 	// Linked so that the comment is not posted back, and replies to the
@@ -161,30 +162,30 @@ func (b *Bot) cmdComment(ctx context.Context, m *tele.Message, args string) erro
 	if err := b.store.LinkComment(key, id, refOf(m), true); err != nil {
 		b.log.WithError(err).Warn("cannot link a comment to its command")
 	}
-	b.replyDone(m, "💬 Comment added to "+b.keyLink(key)+".", nil)
+	b.replyDone(ctx, m, "💬 Comment added to "+b.keyLink(key)+".", nil)
 	return nil
 }
 
 func (b *Bot) cmdAssign(ctx context.Context, m *tele.Message, args string) error {
 	key, who, ok := splitKey(args)
 	if !ok || who == "" {
-		return b.reply(m, usage("assign"))
+		return b.reply(ctx, m, usage("assign"))
 	}
 	id, name, problem, err := b.assignee(ctx, m.Sender, who)
 	if err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
 	if problem != "" {
-		return b.reply(m, problem)
+		return b.reply(ctx, m, problem)
 	}
 	if err := b.assign(ctx, m.Sender, refOf(m), key, id, name); err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
 	text := "👤 " + b.keyLink(key) + " assigned to <b>" + markup.EscapeHTML(name) + "</b>."
 	if id == "" {
 		text = "👤 " + b.keyLink(key) + " is now unassigned."
 	}
-	b.replyDone(m, text, nil)
+	b.replyDone(ctx, m, text, nil)
 	return nil
 }
 
@@ -255,14 +256,14 @@ func (b *Bot) noteInJira(ctx context.Context, key, body string, at storage.Messa
 func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) error {
 	key, want, ok := splitKey(args)
 	if !ok {
-		return b.reply(m, usage("transition"))
+		return b.reply(ctx, m, usage("transition"))
 	}
 	is, err := b.jira.GetIssue(ctx, key)
 	if err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
 	if len(is.Transitions) == 0 {
-		return b.reply(m, b.keyLink(key)+" has no transitions jtbot may make from "+markup.EscapeHTML(is.Status)+".")
+		return b.reply(ctx, m, b.keyLink(key)+" has no transitions jtbot may make from "+markup.EscapeHTML(is.Status)+".")
 	}
 	t, matches := matchTransition(is.Transitions, want)
 	if matches != 1 {
@@ -273,13 +274,13 @@ func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) e
 		case want != "":
 			prompt = "“" + markup.EscapeHTML(want) + "” matches several transitions of " + b.keyLink(key) + ". Choose:"
 		}
-		_, err := b.replyWith(m, prompt, transitionKeyboard(is))
+		_, err := b.replyWith(ctx, m, prompt, transitionKeyboard(is))
 		return err
 	}
 	if err := b.transition(ctx, m.Sender, refOf(m), is, t); err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
-	b.replyDone(m, "🔄 "+b.keyLink(key)+": "+markup.EscapeHTML(is.Status)+" → <b>"+markup.EscapeHTML(target(t))+"</b>", nil)
+	b.replyDone(ctx, m, "🔄 "+b.keyLink(key)+": "+markup.EscapeHTML(is.Status)+" → <b>"+markup.EscapeHTML(target(t))+"</b>", nil)
 	return nil
 }
 

@@ -8,32 +8,33 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jtbot/jtbot/markup"
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/jtbot/jtbot/markup"
 )
 
 func (b *Bot) cmdLink(ctx context.Context, m *tele.Message, args string) error {
-	if refused, err := b.adminOnly(m); refused || err != nil {
+	if refused, err := b.adminOnly(ctx, m); refused || err != nil {
 		return err
 	}
 	key := strings.ToUpper(strings.TrimSpace(args))
 	if !projectPattern.MatchString(key) {
-		return b.reply(m, usage("link"))
+		return b.reply(ctx, m, usage("link"))
 	}
 	p, err := b.jira.GetProject(ctx, key)
 	if err != nil {
-		return b.failed(m, err, "Project "+key)
+		return b.failed(ctx, m, err, "Project "+key)
 	}
 	if err := b.store.SetChatProject(m.Chat.ID, p.Key); err != nil {
 		return err
 	}
 	b.log.WithFields(map[string]any{"chat": m.Chat.ID, "project": p.Key}).Info("chat linked by command")
-	return b.reply(m, fmt.Sprintf("🔗 This chat is now linked to <b>%s</b> (%s): /new here creates issues there, and their news lands here.",
+	return b.reply(ctx, m, fmt.Sprintf("🔗 This chat is now linked to <b>%s</b> (%s): /new here creates issues there, and their news lands here.",
 		markup.EscapeHTML(p.Key), markup.EscapeHTML(p.Name)))
 }
 
-func (b *Bot) cmdUnlink(_ context.Context, m *tele.Message, _ string) error {
-	if refused, err := b.adminOnly(m); refused || err != nil {
+func (b *Bot) cmdUnlink(ctx context.Context, m *tele.Message, _ string) error {
+	if refused, err := b.adminOnly(ctx, m); refused || err != nil {
 		return err
 	}
 	runtime, err := b.store.ChatProjects()
@@ -46,23 +47,23 @@ func (b *Bot) cmdUnlink(_ context.Context, m *tele.Message, _ string) error {
 		}
 		b.log.WithField("chat", m.Chat.ID).Info("chat unlinked by command")
 		if fixed, ok := b.cfg.ChatProjects[m.Chat.ID]; ok {
-			return b.reply(m, "Unlinked from "+markup.EscapeHTML(p)+"; CHAT_PROJECTS still maps this chat to "+markup.EscapeHTML(fixed)+".")
+			return b.reply(ctx, m, "Unlinked from "+markup.EscapeHTML(p)+"; CHAT_PROJECTS still maps this chat to "+markup.EscapeHTML(fixed)+".")
 		}
-		return b.reply(m, "Unlinked: this chat no longer belongs to "+markup.EscapeHTML(p)+".")
+		return b.reply(ctx, m, "Unlinked: this chat no longer belongs to "+markup.EscapeHTML(p)+".")
 	}
 	if fixed, ok := b.cfg.ChatProjects[m.Chat.ID]; ok {
-		return b.reply(m, "This chat is mapped to "+markup.EscapeHTML(fixed)+" by CHAT_PROJECTS: change that setting to unlink it.")
+		return b.reply(ctx, m, "This chat is mapped to "+markup.EscapeHTML(fixed)+" by CHAT_PROJECTS: change that setting to unlink it.")
 	}
-	return b.reply(m, "This chat is not linked to a project.")
+	return b.reply(ctx, m, "This chat is not linked to a project.")
 }
 
 // adminOnly refuses non-admins and private chats; refused says it answered.
-func (b *Bot) adminOnly(m *tele.Message) (refused bool, err error) {
+func (b *Bot) adminOnly(ctx context.Context, m *tele.Message) (refused bool, err error) {
 	switch {
 	case !b.isAdmin(m.Sender):
-		return true, b.reply(m, "⛔ Only admins (ADMIN_USERS) may link chats.")
+		return true, b.reply(ctx, m, "⛔ Only admins (ADMIN_USERS) may link chats.")
 	case m.Chat.Type == tele.ChatPrivate:
-		return true, b.reply(m, "Send this in the group you want to link.")
+		return true, b.reply(ctx, m, "Send this in the group you want to link.")
 	}
 	return false, nil
 }
@@ -106,7 +107,7 @@ func (b *Bot) onMentions(ctx context.Context, m *tele.Message) error {
 	if len(lines) == 0 {
 		return nil
 	}
-	return b.reply(m, strings.Join(lines, "\n"))
+	return b.reply(ctx, m, strings.Join(lines, "\n"))
 }
 
 func mentionedKeys(text string) []string {

@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jtbot/jtbot/markup"
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/jtbot/jtbot/markup"
 )
 
 const (
@@ -23,10 +24,10 @@ const (
 func (b *Bot) cmdSearch(ctx context.Context, m *tele.Message, args string) error {
 	jql := oneLineJQL(args)
 	if jql == "" {
-		return b.reply(m, usage("search")+"\nFor example: /search project = OPS AND status = \"In Progress\"")
+		return b.reply(ctx, m, usage("search")+"\nFor example: /search project = OPS AND status = \"In Progress\"")
 	}
 	if len(jql) > maxJQL {
-		return b.reply(m, fmt.Sprintf("That query is too long (%d characters at most).", maxJQL))
+		return b.reply(ctx, m, fmt.Sprintf("That query is too long (%d characters at most).", maxJQL))
 	}
 	return b.sendSearch(ctx, m, jql)
 }
@@ -34,7 +35,7 @@ func (b *Bot) cmdSearch(ctx context.Context, m *tele.Message, args string) error
 func (b *Bot) cmdMy(ctx context.Context, m *tele.Message, _ string) error {
 	id, err := b.connectedID(m.Sender)
 	if errors.Is(err, errNotConnected) {
-		return b.reply(m, connectHint+" — then /my lists your issues.")
+		return b.reply(ctx, m, connectHint+" — then /my lists your issues.")
 	}
 	if err != nil {
 		return err
@@ -50,9 +51,9 @@ func oneLineJQL(s string) string {
 func (b *Bot) sendSearch(ctx context.Context, m *tele.Message, jql string) error {
 	text, kb, err := b.searchPage(ctx, jql, 0)
 	if err != nil {
-		return b.failed(m, err, "")
+		return b.failed(ctx, m, err, "")
 	}
-	_, err = b.replyWith(m, text, kb)
+	_, err = b.replyWith(ctx, m, text, kb)
 	return err
 }
 

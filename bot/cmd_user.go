@@ -6,21 +6,22 @@ import (
 	"fmt"
 	"strings"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
 )
 
 func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
 	u := m.Sender
 	if u == nil {
-		return b.reply(m, refusal(nil))
+		return b.reply(ctx, m, refusal(nil))
 	}
 	lines := []string{fmt.Sprintf("👋 Hi %s. Your Telegram ID is <code>%d</code>.", markup.EscapeHTML(u.FirstName), u.ID)}
 	if !b.allowed(u) {
 		lines = append(lines, "⛔ You may not use this bot yet: ask an admin to add your ID to ALLOWED_USERS.")
-		return b.reply(m, strings.Join(lines, "\n"))
+		return b.reply(ctx, m, strings.Join(lines, "\n"))
 	}
 	lines = append(lines, "✅ You may use this bot.")
 	if b.isAdmin(u) {
@@ -36,7 +37,7 @@ func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
 		lines = append(lines, "🔗 Jira: connected as <b>"+markup.EscapeHTML(b.jiraName(ctx, id))+"</b>.")
 	}
 	lines = append(lines, "/help lists the commands.")
-	return b.reply(m, strings.Join(lines, "\n"))
+	return b.reply(ctx, m, strings.Join(lines, "\n"))
 }
 
 // jiraName is a connected user's display name, or their id when Jira
@@ -51,24 +52,24 @@ func (b *Bot) jiraName(ctx context.Context, id string) string {
 
 func (b *Bot) cmdConnect(ctx context.Context, m *tele.Message, args string) error {
 	if args == "" {
-		return b.reply(m, usage("connect"))
+		return b.reply(ctx, m, usage("connect"))
 	}
 	u, problem, err := b.findUser(ctx, args)
 	if err != nil {
-		return b.failed(m, err, "")
+		return b.failed(ctx, m, err, "")
 	}
 	if problem != "" {
-		return b.reply(m, problem)
+		return b.reply(ctx, m, problem)
 	}
 	id, err := b.jira.UserID(ctx, u)
 	if err != nil {
-		return b.failed(m, err, "")
+		return b.failed(ctx, m, err, "")
 	}
 	if err := b.store.Connect(m.Sender.ID, id); err != nil {
 		return err
 	}
 	b.log.WithField("telegram_user", m.Sender.ID).Info("user connected to Jira")
-	return b.reply(m, "🔗 Connected to <b>"+markup.EscapeHTML(u.Display())+"</b>. /my and “assign me” now use this Jira user.")
+	return b.reply(ctx, m, "🔗 Connected to <b>"+markup.EscapeHTML(u.Display())+"</b>. /my and “assign me” now use this Jira user.")
 }
 
 // findUser looks a Jira user up by e-mail, username or name. problem is
@@ -98,10 +99,10 @@ func (b *Bot) findUser(ctx context.Context, query string) (u jira.User, problem 
 	return jira.User{}, "Several Jira users match: " + strings.Join(names, ", ") + ". Give the e-mail or username.", nil
 }
 
-func (b *Bot) cmdDisconnect(_ context.Context, m *tele.Message, _ string) error {
+func (b *Bot) cmdDisconnect(ctx context.Context, m *tele.Message, _ string) error {
 	_, err := b.store.Connected(m.Sender.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return b.reply(m, "You were not connected.")
+		return b.reply(ctx, m, "You were not connected.")
 	}
 	if err != nil {
 		return err
@@ -109,16 +110,16 @@ func (b *Bot) cmdDisconnect(_ context.Context, m *tele.Message, _ string) error 
 	if err := b.store.Disconnect(m.Sender.ID); err != nil {
 		return err
 	}
-	return b.reply(m, "Disconnected: I no longer act as your Jira user.")
+	return b.reply(ctx, m, "Disconnected: I no longer act as your Jira user.")
 }
 
 func (b *Bot) cmdWatch(ctx context.Context, m *tele.Message, args string) error {
 	key, ok := issueKey(args)
 	if !ok {
-		return b.reply(m, usage("watch"))
+		return b.reply(ctx, m, usage("watch"))
 	}
 	if _, err := b.jira.GetIssue(ctx, key); err != nil {
-		return b.failed(m, err, key)
+		return b.failed(ctx, m, err, key)
 	}
 	if err := b.store.Watch(key, m.Sender.ID); err != nil {
 		return err
@@ -127,37 +128,37 @@ func (b *Bot) cmdWatch(ctx context.Context, m *tele.Message, args string) error 
 	if m.Chat.Type != tele.ChatPrivate {
 		text += " Start a private chat with me if you haven't."
 	}
-	return b.reply(m, text)
+	return b.reply(ctx, m, text)
 }
 
-func (b *Bot) cmdUnwatch(_ context.Context, m *tele.Message, args string) error {
+func (b *Bot) cmdUnwatch(ctx context.Context, m *tele.Message, args string) error {
 	key, ok := issueKey(args)
 	if !ok {
-		return b.reply(m, usage("unwatch"))
+		return b.reply(ctx, m, usage("unwatch"))
 	}
 	had, err := b.store.Unwatch(key, m.Sender.ID)
 	if err != nil {
 		return err
 	}
 	if !had {
-		return b.reply(m, "You were not watching "+b.keyLink(key)+".")
+		return b.reply(ctx, m, "You were not watching "+b.keyLink(key)+".")
 	}
-	return b.reply(m, "🙈 Stopped watching "+b.keyLink(key)+".")
+	return b.reply(ctx, m, "🙈 Stopped watching "+b.keyLink(key)+".")
 }
 
-func (b *Bot) cmdWatching(_ context.Context, m *tele.Message, _ string) error {
+func (b *Bot) cmdWatching(ctx context.Context, m *tele.Message, _ string) error {
 	keys, err := b.store.Watching(m.Sender.ID)
 	if err != nil {
 		return err
 	}
 	if len(keys) == 0 {
-		return b.reply(m, "You watch no issues. /watch <i>KEY</i> to start.")
+		return b.reply(ctx, m, "You watch no issues. /watch <i>KEY</i> to start.")
 	}
 	lines := []string{"👁 You watch:"}
 	for _, k := range keys {
 		lines = append(lines, "• "+b.keyLink(k))
 	}
-	return b.reply(m, strings.Join(lines, "\n"))
+	return b.reply(ctx, m, strings.Join(lines, "\n"))
 }
 
 func (b *Bot) keyLink(key string) string {

@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
 
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
-	tele "gopkg.in/telebot.v3"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // parseCommand splits "/cmd@botname args" when the message starts with a
@@ -70,26 +73,27 @@ func (b *Bot) onCommand(ctx context.Context, m *tele.Message, cmd, args string) 
 		}
 		if !c.open && !b.allowed(m.Sender) {
 			b.log.WithField("chat", m.Chat.ID).Debug("command from a user outside ALLOWED_USERS refused")
-			return b.reply(m, refusal(m.Sender))
+			b.courtesy(ctx, m, refusal(m.Sender))
+			return nil
 		}
 		return c.run(b, ctx, m, args)
 	}
 	if m.Chat.Type == tele.ChatPrivate {
-		return b.reply(m, "I don't know /"+markup.EscapeHTML(cmd)+". /help lists what I do.")
+		return b.reply(ctx, m, "I don't know /"+markup.EscapeHTML(cmd)+". /help lists what I do.")
 	}
 	return nil // in a group it may be meant for another bot
 }
 
 // registerCommands tells Telegram the command menu (setMyCommands).
-func (b *Bot) registerCommands() error {
+func (b *Bot) registerCommands(ctx context.Context) error {
 	var menu []tele.Command
 	for _, c := range commandList() {
 		menu = append(menu, tele.Command{Text: c.name, Description: strings.TrimSpace(c.args + " — " + c.help)})
 	}
-	return b.tg.SetCommands(menu)
+	return b.tg.SetCommands(ctx, menu)
 }
 
-func (b *Bot) cmdHelp(_ context.Context, m *tele.Message, _ string) error {
+func (b *Bot) cmdHelp(ctx context.Context, m *tele.Message, _ string) error {
 	var sb strings.Builder
 	sb.WriteString("<b>Commands</b>\n")
 	for _, c := range commandList() {
@@ -100,7 +104,7 @@ func (b *Bot) cmdHelp(_ context.Context, m *tele.Message, _ string) error {
 		sb.WriteString(" — " + markup.EscapeHTML(c.help) + "\n")
 	}
 	sb.WriteString("\nIn a linked group an issue key in a message gets a short card.")
-	return b.reply(m, sb.String())
+	return b.reply(ctx, m, sb.String())
 }
 
 func (b *Bot) allowed(u *tele.User) bool {
@@ -118,39 +122,54 @@ func refusal(u *tele.User) string {
 	return fmt.Sprintf("⛔ You may not use this bot. Your Telegram ID is <code>%d</code>: ask an admin to add it to ALLOWED_USERS.", u.ID)
 }
 
+// answerPatience is how long an answer to someone's command or button may
+// wait for Telegram's limits before the update is put back in the queue.
+const answerPatience = 3 * time.Second
+
 // reply answers a message in its chat (and topic), in HTML.
-func (b *Bot) reply(m *tele.Message, html string) error {
-	_, err := b.replyWith(m, html, nil)
+func (b *Bot) reply(ctx context.Context, m *tele.Message, html string) error {
+	_, err := b.replyWith(ctx, m, html, nil)
 	return err
 }
 
-func (b *Bot) replyWith(m *tele.Message, html string, kb *tele.ReplyMarkup) (*tele.Message, error) {
-	opts := b.replyOptions(refOf(m))
-	opts.ReplyMarkup = kb
-	return b.tg.Send(tele.ChatID(m.Chat.ID), markup.Truncate(html, maxMessage), opts)
+func (b *Bot) replyWith(ctx context.Context, m *tele.Message, html string, kb *tele.ReplyMarkup) (*tele.Message, error) {
+	ref := refOf(m)
+	return b.tg.Send(ctx, telegram.Out{Chat: ref.ChatID, Thread: ref.ThreadID, ReplyTo: ref.MessageID,
+		HTML: markup.Truncate(html, maxMessage), Keyboard: kb, Patience: answerPatience})
 }
 
 // replyDone answers after a change was made in Jira. Sending it again means
 // running the command again and making the change twice, so a failed
 // answer is logged, not retried.
-func (b *Bot) replyDone(m *tele.Message, html string, kb *tele.ReplyMarkup) *tele.Message {
-	sent, err := b.replyWith(m, html, kb)
+func (b *Bot) replyDone(ctx context.Context, m *tele.Message, html string, kb *tele.ReplyMarkup) *tele.Message {
+	sent, err := b.replyWith(ctx, m, html, kb)
 	if err != nil {
-		b.log.WithError(RedactToken(err, b.cfg.TelegramToken)).WithField("chat", m.Chat.ID).Warn("cannot answer a command after acting on it")
+		b.log.WithError(err).WithField("chat", m.Chat.ID).Warn("cannot answer a command after acting on it")
 	}
 	return sent
 }
 
+// courtesy sends a line nobody waits for (a refusal, a hint): only when
+// Telegram's limits allow it now, so that strangers cannot spend the
+// bot's sending budget or hold up a chat's queue. It is never retried.
+func (b *Bot) courtesy(ctx context.Context, m *tele.Message, html string) {
+	ref := refOf(m)
+	_, err := b.tg.Send(ctx, telegram.Out{Chat: ref.ChatID, Thread: ref.ThreadID, ReplyTo: ref.MessageID, HTML: html})
+	if err != nil {
+		b.log.WithError(err).WithField("chat", m.Chat.ID).Debug("courtesy message dropped")
+	}
+}
+
 // failed tells the user what went wrong in Jira. Errors that are not
 // Jira's (the database) are returned, so the command runs again later.
-func (b *Bot) failed(m *tele.Message, err error, subject string) error {
+func (b *Bot) failed(ctx context.Context, m *tele.Message, err error, subject string) error {
 	text, ok := humanError(err, subject)
 	if !ok {
 		return err
 	}
 	// Jira's words may quote the user's JQL: debug level only.
 	b.log.WithError(err).WithField("chat", m.Chat.ID).Debug("command failed in Jira")
-	return b.reply(m, "⚠️ "+markup.EscapeHTML(text))
+	return b.reply(ctx, m, "⚠️ "+markup.EscapeHTML(text))
 }
 
 // humanError is the short sentence a user sees for a failed Jira call about

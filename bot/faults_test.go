@@ -88,12 +88,18 @@ func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The comment may have waited for the chat's rate limit first (a wait
+	// is not an attempt) and been merged with the update meanwhile.
 	items, _ := h.store.Dead()
-	if len(items) != 1 || items[0].Attempts != 1 || !strings.Contains(items[0].LastError, "chat not found") {
+	retried := len(items) == 0
+	for _, it := range items {
+		retried = retried || it.Attempts != 1 || !strings.Contains(it.LastError, "chat not found")
+	}
+	if retried {
 		for _, it := range items {
 			t.Logf("dead letter %d: %d attempts, %s", it.ID, it.Attempts, it.LastError)
 		}
-		t.Fatalf("want one dead letter after one attempt\n%s", h.logText())
+		t.Fatalf("want dead letters after one attempt each\n%s", h.logText())
 	}
 }
 

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // maxDownload is the largest file the Bot API lets a bot download.
@@ -189,7 +191,7 @@ func attached(existing []jira.AttachmentInfo, f media) bool {
 func (b *Bot) attachOne(ctx context.Context, key string, f media, from *tele.Message) (reason string, err error) {
 	var content io.Reader = bytes.NewReader(f.text)
 	if f.fileID != "" {
-		rc, err := b.tg.File(&tele.File{FileID: f.fileID})
+		rc, err := b.tg.File(ctx, f.fileID)
 		if err != nil {
 			return b.downloadFailed(f, err)
 		}
@@ -225,11 +227,10 @@ func (b *Bot) ownAttachment(key, id string, from *tele.Message) error {
 // downloadFailed sorts Telegram's refusals: a file over the download limit
 // (file_size may be missing) or gone for good is noted, the rest retried.
 func (b *Bot) downloadFailed(f media, err error) (string, error) {
-	err = RedactToken(err, b.cfg.TelegramToken)
 	if strings.Contains(err.Error(), "file is too big") {
 		return tooBigReason, nil
 	}
-	if retry, _ := decideTelegram(err, 0); retry {
+	if e, ok := telegram.AsError(err); !ok || e.Temporary() {
 		return "", err
 	}
 	b.log.WithError(err).Warn("Telegram refused a file download")

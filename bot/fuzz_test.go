@@ -9,13 +9,16 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/jtbot/jtbot/config"
-	"github.com/jtbot/jtbot/storage"
 	"github.com/sirupsen/logrus"
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram"
 )
 
-// FuzzTelegramUpdate drives /webhook/telegram/ with random bodies and the
+// FuzzTelegramUpdate drives /webhook/telegram/ (the telegram adapter's
+// handler) with random bodies and the
 // right secret: every answer is 200, 400 or 413, never a panic or 5xx; and
 // whatever is queued decodes and passes through the message helpers.
 func FuzzTelegramUpdate(f *testing.F) {
@@ -40,11 +43,7 @@ func FuzzTelegramUpdate(f *testing.F) {
 	f.Cleanup(func() { store.Close() })
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	b, err := New(Options{Config: cfg, Store: store, Log: log})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := b.WebhookHandler()
+	h := telegram.NewInbound(store, cfg.TelegramWebhookSecret, nil, log).Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest("POST", "/webhook/telegram/", bytes.NewReader(body))
 		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", cfg.TelegramWebhookSecret)

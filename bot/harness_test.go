@@ -11,13 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
 )
 
 // The harness runs a real Bot (poll mode) against the fake Telegram and the
@@ -47,6 +49,7 @@ type harness struct {
 	bot   *Bot
 	hooks *httptest.Server
 	logs  *test.Hook
+	log   *logrus.Logger
 }
 
 // newHarness starts everything. env adds or overrides settings (NAME=value);
@@ -91,13 +94,12 @@ func newHarness(t *testing.T, env ...string) *harness {
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
 	h.logs = hook
-	h.bot, err = New(Options{Config: cfg, Store: h.store, Jira: jc, Log: log, HTTPClient: &http.Client{Timeout: 40 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.log = log
+	tg, inbound := newTelegram(t, cfg, h.store, log, nil)
+	h.bot = New(Options{Config: cfg, Store: h.store, Jira: jc, Telegram: tg, Log: log})
 
 	mux := http.NewServeMux()
-	mux.Handle("/webhook/telegram/", h.bot.WebhookHandler())
+	mux.Handle("/webhook/telegram/", inbound.Handler())
 	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, h.store, nil, log))
 	h.hooks = httptest.NewServer(mux)
 	t.Cleanup(h.hooks.Close)
@@ -105,6 +107,9 @@ func newHarness(t *testing.T, env ...string) *harness {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	receiver := telegram.NewReceiver(tg, inbound, nil)
+	received := make(chan struct{})
+	go func() { receiver.Run(ctx); close(received) }()
 	go func() { done <- h.bot.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
@@ -113,13 +118,51 @@ func newHarness(t *testing.T, env ...string) *harness {
 		case <-time.After(10 * time.Second):
 			t.Error("bot did not stop")
 		}
+		<-received
 		h.store.Close()
 		h.checkNoSecrets()
 	})
-	if !h.tg.WaitFor(waitTime, func() bool { return h.bot.Healthy() == nil }) {
+	select {
+	case <-h.bot.Ready():
+	case <-time.After(waitTime):
 		t.Fatal("bot never became healthy")
 	}
 	return h
+}
+
+// newTelegram builds the Telegram adapter as the daemon does, against the
+// fake Bot API at cfg.TelegramAPIURL; now (nil: the real clock) drives its
+// rate limiter; by default a fast clock.
+func newTelegram(t *testing.T, cfg *config.Config, store *storage.Store, log logrus.FieldLogger, now func() time.Time) (*telegram.Client, *telegram.Inbound) {
+	t.Helper()
+	var sleep func(context.Context, time.Duration) error
+	if now == nil {
+		now, sleep = fastClock()
+	}
+	tg, err := telegram.New(telegram.Options{APIURL: cfg.TelegramAPIURL, Token: cfg.TelegramToken,
+		HTTP: &http.Client{Timeout: 40 * time.Second}, Log: log, Now: now, Sleep: sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg, telegram.NewInbound(store, cfg.TelegramWebhookSecret, nil, log)
+}
+
+// fastClock runs the rate limiter's time 50× faster than the wall clock,
+// so a conversation of many commands in one chat (one answer a second, as
+// Telegram wants) takes milliseconds, while the limiter's rules still apply.
+func fastClock() (now func() time.Time, sleep func(context.Context, time.Duration) error) {
+	const speed = 50
+	start := time.Now()
+	now = func() time.Time { return start.Add(time.Since(start) * speed) }
+	sleep = func(ctx context.Context, d time.Duration) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d / speed):
+			return nil
+		}
+	}
+	return now, sleep
 }
 
 // postJira sends a webhook body to /webhook/jira/ signed, as Jira would.

@@ -11,40 +11,39 @@ import (
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // digestMin is how many issues of one batch going to one chat turn into a
 // digest: a bulk edit in Jira becomes one message, not hundreds.
 const digestMin = 5
 
-// outbox is the state of Jira → Telegram sending. Its zero value is ready.
-type outbox struct {
-	limit limiter
+// names caches display names of Jira users. Its zero value is ready.
+type names struct {
 	mu    sync.Mutex
-	names map[string]string // Jira accountId, name or key → display name ("" = unknown)
+	known map[string]string // Jira accountId, name or key → display name ("" = unknown)
 }
 
 // maxNames bounds the name cache; it starts over when full.
 const maxNames = 1000
 
-func (o *outbox) name(id string) (string, bool) {
+func (o *names) name(id string) (string, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n, ok := o.names[id]
+	n, ok := o.known[id]
 	return n, ok
 }
 
-func (o *outbox) learn(id, name string) {
+func (o *names) learn(id, name string) {
 	if id == "" {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.names == nil || len(o.names) >= maxNames {
-		o.names = make(map[string]string)
+	if o.known == nil || len(o.known) >= maxNames {
+		o.known = make(map[string]string)
 	}
-	o.names[id] = name
+	o.known[id] = name
 }
 
 // handleJiraEvents turns a batch of Jira events into Telegram messages: one
@@ -67,7 +66,7 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		return rateWait{after: wait}
 	}
 	dms := make(map[int64][]string)
-	defer b.sendDMs(dms)
+	defer b.sendDMs(ctx, dms)
 	var done []uint64
 	fail := func(err error) error {
 		if len(done) == 0 {
@@ -89,11 +88,11 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		// Edits first: they are safe to repeat, the digest is not.
 		texts := make([]string, len(d.notes))
 		for i, n := range d.notes {
-			if texts[i], err = b.deliver(n, places[n], false); err != nil {
+			if texts[i], err = b.deliver(ctx, n, places[n], false); err != nil {
 				return fail(err)
 			}
 		}
-		if err := b.sendDigest(d); err != nil {
+		if err := b.sendDigest(ctx, d); err != nil {
 			return fail(err)
 		}
 		for i, n := range d.notes {
@@ -105,7 +104,7 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		if digested[n] {
 			continue
 		}
-		text, err := b.deliver(n, places[n], true)
+		text, err := b.deliver(ctx, n, places[n], true)
 		if err != nil {
 			return fail(err)
 		}
@@ -168,7 +167,7 @@ func digestGroups(notes []*note, places map[*note]placement) []digest {
 	return digests
 }
 
-func (b *Bot) sendDigest(d digest) error {
+func (b *Bot) sendDigest(ctx context.Context, d digest) error {
 	entries := make([]digestEntry, 0, len(d.notes))
 	project := d.notes[0].project
 	for _, n := range d.notes {
@@ -181,7 +180,7 @@ func (b *Bot) sendDigest(d digest) error {
 	if project != "" {
 		link = b.jira.BrowseURL(project)
 	}
-	_, err := b.sendLimited(storage.MessageRef{ChatID: d.chat}, digestMessage(project, entries, link))
+	_, err := b.sendLimited(ctx, storage.MessageRef{ChatID: d.chat}, digestMessage(project, entries, link))
 	return err
 }
 
@@ -190,7 +189,7 @@ func (b *Bot) sendDigest(d digest) error {
 // returns the message text for watchers, "" when there is none. Either all
 // of it goes now or, when a chat it touches is busy, none of it: a retry
 // must not repeat a sent message.
-func (b *Bot) deliver(n *note, p placement, post bool) (string, error) {
+func (b *Bot) deliver(ctx context.Context, n *note, p placement, post bool) (string, error) {
 	browse := b.jira.BrowseURL(n.key)
 	header := issueHeader(browse, n.key, n.issueType, n.summary)
 	edits, err := b.editTargets(n)
@@ -210,7 +209,7 @@ func (b *Bot) deliver(n *note, p placement, post bool) (string, error) {
 		return "", err
 	}
 	for _, e := range edits {
-		if err := b.editMessage(n.key, e.link.MessageRef, composeMessage(header, []string{e.text}, browse)); err != nil {
+		if err := b.editMessage(ctx, n.key, e.link.MessageRef, composeMessage(header, []string{e.text}, browse)); err != nil {
 			return "", err
 		}
 	}
@@ -221,9 +220,8 @@ func (b *Bot) deliver(n *note, p placement, post bool) (string, error) {
 	if !post {
 		return text, nil
 	}
-	sent, err := b.send(p.ref, text)
+	sent, err := b.send(ctx, p.ref, text, true)
 	if err != nil {
-		b.noteFlood(p.ref.ChatID, err)
 		return "", err
 	}
 	if p.newRoot {
@@ -237,14 +235,8 @@ func (b *Bot) deliver(n *note, p placement, post bool) (string, error) {
 // admit reserves one send in each chat, or, when one of them must wait,
 // reserves nothing and says how long.
 func (b *Bot) admit(chats []int64) error {
-	now := b.now()
-	for _, c := range chats {
-		if wait := b.out.limit.peek(c, now); wait > 0 {
-			return rateWait{chat: c, after: wait}
-		}
-	}
-	for _, c := range chats {
-		b.out.limit.record(c, now)
+	if wait := b.tg.Admit(chats...); wait > 0 {
+		return rateWait{after: wait}
 	}
 	return nil
 }
@@ -290,45 +282,25 @@ func (b *Bot) recordShown(n *note, ref storage.MessageRef) error {
 	return nil
 }
 
-// editMessage rewrites a message we posted, as plain text if Telegram
-// refuses the HTML.
-func (b *Bot) editMessage(key string, ref storage.MessageRef, text string) error {
-	msg := &tele.Message{ID: ref.MessageID, Chat: &tele.Chat{ID: ref.ChatID}}
-	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, DisableWebPagePreview: true}
-	_, err := b.tg.Edit(msg, text, opts)
-	if err != nil && strings.Contains(err.Error(), "can't parse entities") {
-		b.log.WithError(err).Warn("telegram refused our HTML; editing as plain text")
-		opts.ParseMode = tele.ModeDefault
-		_, err = b.tg.Edit(msg, stripTags(text), opts)
+// editMessage rewrites a message we posted; its slot was admitted.
+func (b *Bot) editMessage(ctx context.Context, key string, ref storage.MessageRef, text string) error {
+	err := b.tg.Edit(ctx, ref.MessageID, telegram.Out{Chat: ref.ChatID, HTML: text, Reserved: true})
+	if e, ok := telegram.AsError(err); ok {
+		switch {
+		case e.NotModified():
+			return nil // Jira reports each edit twice
+		case e.MessageGone():
+			b.log.WithField("issue", key).Debug("the comment's message is gone; edit skipped")
+			return nil
+		}
 	}
-	switch {
-	case err == nil, strings.Contains(err.Error(), "message is not modified"):
-		return nil // Jira reports each edit twice
-	case strings.Contains(err.Error(), "message to edit not found"):
-		b.log.WithField("issue", key).Debug("the comment's message is gone; edit skipped")
-		return nil
-	}
-	b.noteFlood(ref.ChatID, err)
 	return err
 }
 
 // sendLimited sends within Telegram's limits: when the chat (or the bot)
-// has sent too much lately, it returns rateWait instead of sending.
-func (b *Bot) sendLimited(ref storage.MessageRef, text string) (*storage.MessageRef, error) {
-	if wait := b.out.limit.reserve(ref.ChatID, b.now()); wait > 0 {
-		return nil, rateWait{chat: ref.ChatID, after: wait}
-	}
-	sent, err := b.send(ref, text)
-	b.noteFlood(ref.ChatID, err)
-	return sent, err
-}
-
-// noteFlood holds a chat for Telegram's retry_after after a 429.
-func (b *Bot) noteFlood(chat int64, err error) {
-	var flood tele.FloodError
-	if errors.As(err, &flood) {
-		b.out.limit.pause(chat, b.now().Add(time.Duration(max(flood.RetryAfter, 1))*time.Second))
-	}
+// has sent too much lately, the Limited error keeps the work queued.
+func (b *Bot) sendLimited(ctx context.Context, ref storage.MessageRef, text string) (*storage.MessageRef, error) {
+	return b.send(ctx, ref, text, false)
 }
 
 // dmPatience is how long a batch waits for a watcher's private chat to
@@ -348,7 +320,7 @@ func (b *Bot) watcherWait(notes []*note) time.Duration {
 			continue // queueDMs reports it
 		}
 		for _, w := range watchers {
-			wait = max(wait, b.out.limit.peek(w, b.now()))
+			wait = max(wait, b.tg.Wait(w))
 		}
 	}
 	if wait > dmPatience {
@@ -369,7 +341,7 @@ func (b *Bot) queueDMs(dms map[int64][]string, key, text string) error {
 // sendDMs sends each watcher one message with the batch's notifications.
 // DMs are a courtesy: one that fails (the user blocked the bot, or the
 // limits are reached) is logged and dropped, never retried.
-func (b *Bot) sendDMs(dms map[int64][]string) {
+func (b *Bot) sendDMs(ctx context.Context, dms map[int64][]string) {
 	users := make([]int64, 0, len(dms))
 	for u := range dms {
 		users = append(users, u)
@@ -377,14 +349,9 @@ func (b *Bot) sendDMs(dms map[int64][]string) {
 	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
 	for _, u := range users {
 		log := b.log.WithField("user", u)
-		if wait := b.out.limit.reserve(u, b.now()); wait > 0 {
-			log.Warn("watcher DM dropped: telegram rate limit")
-			continue
-		}
 		text := markup.Truncate(strings.Join(dms[u], "\n\n"), maxMessage)
-		if _, err := b.send(storage.MessageRef{ChatID: u}, text); err != nil {
-			b.noteFlood(u, err)
-			log.WithError(RedactToken(err, b.cfg.TelegramToken)).Warn("watcher DM dropped")
+		if _, err := b.sendLimited(ctx, storage.MessageRef{ChatID: u}, text); err != nil {
+			log.WithError(err).Warn("watcher DM dropped")
 		}
 	}
 }
@@ -453,12 +420,12 @@ func (b *Bot) learnUser(u *jira.User) {
 		return
 	}
 	for _, id := range []jira.Text{u.AccountID, u.Name, u.Key} {
-		b.out.learn(string(id), string(u.DisplayName))
+		b.names.learn(string(id), string(u.DisplayName))
 	}
 }
 
 func (nb *nameBook) mention(id string) string {
-	if name, ok := nb.b.out.name(id); ok {
+	if name, ok := nb.b.names.name(id); ok {
 		return name
 	}
 	if nb.lookups >= maxLookups {
@@ -469,10 +436,10 @@ func (nb *nameBook) mention(id string) string {
 	switch {
 	case err == nil:
 		nb.b.learnUser(&u)
-		nb.b.out.learn(id, u.Display())
+		nb.b.names.learn(id, u.Display())
 		return u.Display()
 	case jira.IsNotFound(err):
-		nb.b.out.learn(id, "")
+		nb.b.names.learn(id, "")
 	default:
 		nb.b.log.WithError(err).Debug("cannot read a mentioned Jira user")
 	}
@@ -513,19 +480,9 @@ func (b *Bot) chatFor(project string) (int64, bool, error) {
 }
 
 // send posts HTML text as a reply to ref (or to the chat when ref has no
-// message). If Telegram cannot parse the HTML, it sends the text plain
-// rather than lose it.
-func (b *Bot) send(ref storage.MessageRef, text string) (*storage.MessageRef, error) {
-	opts := &tele.SendOptions{ParseMode: tele.ModeHTML, ThreadID: ref.ThreadID, DisableWebPagePreview: true}
-	if ref.MessageID != 0 {
-		opts = b.replyOptions(ref)
-	}
-	sent, err := b.tg.Send(tele.ChatID(ref.ChatID), text, opts)
-	if err != nil && strings.Contains(err.Error(), "can't parse entities") {
-		b.log.WithError(err).Warn("telegram refused our HTML; sending plain text")
-		opts.ParseMode = tele.ModeDefault
-		sent, err = b.tg.Send(tele.ChatID(ref.ChatID), stripTags(text), opts)
-	}
+// message); reserved says its slot was admitted already.
+func (b *Bot) send(ctx context.Context, ref storage.MessageRef, text string, reserved bool) (*storage.MessageRef, error) {
+	sent, err := b.tg.Send(ctx, telegram.Out{Chat: ref.ChatID, Thread: ref.ThreadID, ReplyTo: ref.MessageID, HTML: text, Reserved: reserved})
 	if err != nil {
 		return nil, err
 	}

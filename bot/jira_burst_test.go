@@ -13,14 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
-	tele "gopkg.in/telebot.v3"
 )
 
 // clockRig is a Bot on a fake clock whose queue the test drains by hand,
@@ -33,6 +34,8 @@ type clockRig struct {
 	tg    *telegramtest.Server
 	store *storage.Store
 	bot   *Bot
+	tgc   *telegram.Client
+	cfg   *config.Config
 	hooks *httptest.Server
 	logs  *test.Hook
 }
@@ -69,13 +72,22 @@ func newClockRig(t *testing.T, env ...string) *clockRig {
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
 	r.logs = hook
-	r.bot, err = New(Options{Config: cfg, Store: r.store, Jira: jc, Log: log, Now: r.now})
-	if err != nil {
+	r.cfg = cfg
+	r.tgc, _ = newTelegram(t, cfg, r.store, log, r.now)
+	r.bot = New(Options{Config: cfg, Store: r.store, Jira: jc, Telegram: r.tgc, Log: log, Now: r.now})
+	if err := r.tgc.Connect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r.hooks = httptest.NewServer(jira.WebhookHandler(cfg.JiraWebhookSecret, r.store, nil, log))
 	t.Cleanup(r.hooks.Close)
 	return r
+}
+
+// earlier is a client of an earlier run of the daemon: what it sent does
+// not count against this run's limits.
+func (r *clockRig) earlier() *telegram.Client {
+	c, _ := newTelegram(r.t, r.cfg, r.store, logrus.New(), nil)
+	return c
 }
 
 func (r *clockRig) now() time.Time {
@@ -109,7 +121,7 @@ func (r *clockRig) drain() time.Duration {
 
 func (r *clockRig) root(key string, chat int64) storage.MessageRef {
 	r.t.Helper()
-	m, err := r.bot.tg.Send(tele.ChatID(chat), "root of "+key)
+	m, err := r.earlier().Send(context.Background(), telegram.Out{Chat: chat, HTML: "root of " + key})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -258,8 +270,8 @@ func TestJiraRateLimitPerChat(t *testing.T) {
 			plain := mustParse(t, m.Text)
 			got = append(got, plain[strings.Index(plain, "OPS-"):][:5])
 		}
-		if len(got) < 3 && (wait <= 0 || wait > chatInterval) {
-			t.Fatalf("pass %d: next look in %s, want within %s", pass, wait, chatInterval)
+		if len(got) < 3 && (wait <= 0 || wait > telegram.ChatInterval) {
+			t.Fatalf("pass %d: next look in %s, want within %s", pass, wait, telegram.ChatInterval)
 		}
 		r.advance(wait)
 	}
@@ -302,69 +314,12 @@ func (r *clockRig) logText() string {
 	return buf.String()
 }
 
-func TestLimiter(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name  string
-		sends []limiterSend
-	}{
-		{"one a second per chat", []limiterSend{{-1, 0, 0}, {-1, 500 * time.Millisecond, 500 * time.Millisecond}, {-1, time.Second, 0}}},
-		{"other chats are free", []limiterSend{{-1, 0, 0}, {-2, 0, 0}, {5, 0, 0}}},
-		{"twenty a minute in a group", append(everySecond(-1, 20), limiterSend{-1, 20 * time.Second, 40 * time.Second}, limiterSend{-1, 60 * time.Second, 0})},
-		{"private chats have no minute limit", append(everySecond(7, 20), limiterSend{7, 20 * time.Second, 0})},
-		{"thirty a second overall", append(manyChats(30), limiterSend{-999, 0, time.Second}, limiterSend{-999, time.Second, 0})},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var l limiter
-			for i, s := range tt.sends {
-				if got := l.reserve(s.chat, t0.Add(s.at)); got != s.wait {
-					t.Fatalf("send %d to %d at %s: wait %s, want %s", i, s.chat, s.at, got, s.wait)
-				}
-			}
-		})
-	}
-	t.Run("retry_after pauses the chat", func(t *testing.T) {
-		var l limiter
-		l.pause(-1, t0.Add(5*time.Second))
-		if got := l.reserve(-1, t0); got != 5*time.Second {
-			t.Errorf("wait %s, want 5s", got)
-		}
-		if got := l.reserve(-1, t0.Add(5*time.Second)); got != 0 {
-			t.Errorf("wait %s after the pause", got)
-		}
-	})
-}
-
-// limiterSend is one send in a limiter test, and the wait it should get.
-type limiterSend struct {
-	chat int64
-	at   time.Duration
-	wait time.Duration // what reserve answers
-}
-
-func everySecond(chat int64, n int) []limiterSend {
-	var out []limiterSend
-	for i := 0; i < n; i++ {
-		out = append(out, limiterSend{chat, time.Duration(i) * time.Second, 0})
-	}
-	return out
-}
-
-func manyChats(n int) []limiterSend {
-	var out []limiterSend
-	for i := 0; i < n; i++ {
-		out = append(out, limiterSend{int64(-100 - i), 0, 0})
-	}
-	return out
-}
-
 // An edit and a new message for one issue in one chat go out together,
 // even under the limits: neither may wait for the other forever.
 func TestJiraEditAndMessageTogether(t *testing.T) {
 	r := newClockRig(t, "COALESCE_WINDOW=2s")
 	root := r.root("TES-41", testGroupID)
-	shown, err := r.bot.tg.Send(tele.ChatID(testGroupID), "💬 first version")
+	shown, err := r.earlier().Send(context.Background(), telegram.Out{Chat: testGroupID, HTML: "💬 first version"})
 	if err != nil {
 		t.Fatal(err)
 	}

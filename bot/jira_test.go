@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,8 +12,8 @@ import (
 
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
-	tele "gopkg.in/telebot.v3"
 )
 
 func fixture(t *testing.T, name string) []byte {
@@ -25,10 +26,12 @@ func fixture(t *testing.T, name string) []byte {
 }
 
 // botMessage has the bot send a message, as it would have sent an issue's
-// root or a comment's notification earlier.
+// root or a comment's notification earlier: through a client of its own,
+// as an earlier run of the daemon whose sends no longer count.
 func (h *harness) botMessage(chatID int64, text string) storage.MessageRef {
 	h.t.Helper()
-	m, err := h.bot.tg.Send(tele.ChatID(chatID), text)
+	earlier, _ := newTelegram(h.t, h.cfg, h.store, h.log, nil)
+	m, err := earlier.Send(context.Background(), telegram.Out{Chat: chatID, HTML: text})
 	if err != nil {
 		h.t.Fatal(err)
 	}

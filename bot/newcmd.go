@@ -6,9 +6,10 @@ import (
 	"strings"
 	"unicode"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
 )
 
 // cmdNew handles /new: in a mapped group it makes an issue of the text (or
@@ -22,7 +23,7 @@ func (b *Bot) cmdNew(ctx context.Context, m *tele.Message, args string) error {
 	target := repliedTo(m)
 	if target == nil {
 		if args == "" {
-			return b.reply(m, usage("new")+"\nOr send /new as a reply to turn that message into an issue.")
+			return b.reply(ctx, m, usage("new")+"\nOr send /new as a reply to turn that message into an issue.")
 		}
 		d := commandDraft(m, args)
 		d.filedBy = m.Sender
@@ -30,7 +31,7 @@ func (b *Bot) cmdNew(ctx context.Context, m *tele.Message, args string) error {
 	}
 	link, err := b.store.MessageLink(target.Chat.ID, target.ID)
 	if err == nil {
-		return b.reply(m, "That message already belongs to "+b.keyLink(link.Issue)+".")
+		return b.reply(ctx, m, "That message already belongs to "+b.keyLink(link.Issue)+".")
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -42,7 +43,7 @@ func (b *Bot) cmdNew(ctx context.Context, m *tele.Message, args string) error {
 		d.summary = line
 	}
 	if d.text == "" && len(d.files) == 0 && d.summary == "" {
-		return b.reply(m, "That message has no text or file to make an issue of.")
+		return b.reply(ctx, m, "That message has no text or file to make an issue of.")
 	}
 	return b.publish(ctx, d, project, m, b.newFailed)
 }
@@ -56,12 +57,12 @@ func (b *Bot) newProject(ctx context.Context, m *tele.Message, args string) (pro
 		if err != nil || ok {
 			return p, args, err
 		}
-		return "", "", b.reply(m, "This chat is not linked to a Jira project: an admin can link it with /link PROJECT.")
+		return "", "", b.reply(ctx, m, "This chat is not linked to a Jira project: an admin can link it with /link PROJECT.")
 	}
 	word, after := splitWord(args)
 	p, ok, err := b.isProject(ctx, word)
 	if err != nil {
-		return "", "", b.failed(m, err, "Project "+word)
+		return "", "", b.failed(ctx, m, err, "Project "+word)
 	}
 	if ok {
 		return p, after, nil
@@ -69,7 +70,7 @@ func (b *Bot) newProject(ctx context.Context, m *tele.Message, args string) (pro
 	if b.cfg.JiraProject != "" {
 		return b.cfg.JiraProject, args, nil
 	}
-	return "", "", b.reply(m, "Which project? Write /new PROJECT summary: no default project (JIRA_PROJECT) is set.")
+	return "", "", b.reply(ctx, m, "Which project? Write /new PROJECT summary: no default project (JIRA_PROJECT) is set.")
 }
 
 // isProject says whether the first word of /new names a project: one jtbot
@@ -119,12 +120,12 @@ func (b *Bot) knownProjects() (map[string]bool, error) {
 // newFailed tells the user why Jira refused /new. Jira being away is
 // retried instead: the creation intent is recorded, so the retry cannot
 // make a second issue, while a user told to try again might.
-func (b *Bot) newFailed(m *tele.Message, project string, err error) error {
+func (b *Bot) newFailed(ctx context.Context, m *tele.Message, project string, err error) error {
 	var je *jira.Error
 	if errors.As(err, &je) && je.Temporary() {
 		return err
 	}
-	return b.failed(m, err, "Project "+project)
+	return b.failed(ctx, m, err, "Project "+project)
 }
 
 // commandDraft drafts an issue from "/new summary\ndescription…": args is

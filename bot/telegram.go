@@ -10,16 +10,18 @@ import (
 	"strings"
 	"time"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
-	tele "gopkg.in/telebot.v3"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 // handleUpdates handles a batch of updates: one update, or the updates of
 // one album.
 func (b *Bot) handleUpdates(ctx context.Context, batch []storage.Item) error {
-	if len(batch) > 1 || strings.HasPrefix(batch[0].Group, albumPrefix) {
+	if len(batch) > 1 || strings.HasPrefix(batch[0].Group, telegram.AlbumPrefix) {
 		return b.onAlbum(ctx, batch)
 	}
 	return b.handleUpdate(ctx, batch[0].Payload)
@@ -158,17 +160,17 @@ func draftOf(m *tele.Message, album []*tele.Message) draft {
 // publish makes the draft an issue once, answers under answerTo with its
 // key, and attaches the files. A retry finds the issue already there and
 // goes on with what is still missing.
-func (b *Bot) publish(ctx context.Context, d draft, project string, answerTo *tele.Message, failed func(*tele.Message, string, error) error) error {
+func (b *Bot) publish(ctx context.Context, d draft, project string, answerTo *tele.Message, failed func(context.Context, *tele.Message, string, error) error) error {
 	key, _, err := b.createIssue(ctx, &d, project)
 	if err != nil {
-		return failed(answerTo, project, err)
+		return failed(ctx, answerTo, project, err)
 	}
 	for _, o := range d.linked {
 		if err := b.store.LinkMessage(o.Chat.ID, o.ID, storage.Link{Issue: key}); err != nil {
 			return err
 		}
 	}
-	if err := b.answerIssue(answerTo, key); err != nil {
+	if err := b.answerIssue(ctx, answerTo, key); err != nil {
 		return err
 	}
 	left, err := b.attachFiles(ctx, key, d.files, d.source)
@@ -219,7 +221,7 @@ func (b *Bot) createIssue(ctx context.Context, d *draft, project string) (key st
 // createFailed decides what a refused creation means: a missing project or
 // refused account is a setting to fix (retry, loudly); a refused field is
 // told to the chat and the post dead-lettered.
-func (b *Bot) createFailed(m *tele.Message, project string, err error) error {
+func (b *Bot) createFailed(ctx context.Context, m *tele.Message, project string, err error) error {
 	var je *jira.Error
 	if !errors.As(err, &je) || je.Temporary() {
 		return err
@@ -234,8 +236,8 @@ func (b *Bot) createFailed(m *tele.Message, project string, err error) error {
 		reason = fmt.Sprintf("status %d", je.Status)
 	}
 	text := "⚠️ Jira refused to create an issue: " + markup.EscapeHTML(reason)
-	if _, serr := b.tg.Send(tele.ChatID(m.Chat.ID), text, b.replyOptions(refOf(m))); serr != nil {
-		b.log.WithError(RedactToken(serr, b.cfg.TelegramToken)).Warn("cannot tell the chat about a refused issue")
+	if _, serr := b.replyWith(ctx, m, text, nil); serr != nil {
+		b.log.WithError(serr).Warn("cannot tell the chat about a refused issue")
 	}
 	return permanent(err)
 }
@@ -259,15 +261,14 @@ func projectRefused(je *jira.Error) bool {
 // so that replies to it become comments too. A Telegram outage (429, 5xx,
 // no answer) is returned so the item is retried and the answer still comes;
 // a chat that refuses the bot for good is only logged: the issue exists.
-func (b *Bot) answerIssue(m *tele.Message, key string) error {
+func (b *Bot) answerIssue(ctx context.Context, m *tele.Message, key string) error {
 	answered := "answered:" + originOf(refOf(m))
 	if b.store.Seen(answered) {
 		return nil
 	}
-	sent, err := b.tg.Send(tele.ChatID(m.Chat.ID), "📝 "+b.keyLink(key), b.replyOptions(refOf(m)))
+	sent, err := b.replyWith(ctx, m, "📝 "+b.keyLink(key), nil)
 	if err != nil {
-		err = RedactToken(err, b.cfg.TelegramToken)
-		if retry, _ := decideTelegram(err, 0); retry {
+		if e, ok := telegram.AsError(err); !ok || e.Temporary() {
 			return err
 		}
 		b.log.WithError(err).WithField("issue", key).Warn("cannot answer with the new issue's key")
@@ -516,16 +517,6 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 		return b.issueGone(link.Issue, err)
 	}
 	return b.noteSkipped(ctx, link.Issue, m, left)
-}
-
-func (b *Bot) replyOptions(to storage.MessageRef) *tele.SendOptions {
-	return &tele.SendOptions{
-		ParseMode:             tele.ModeHTML,
-		ReplyTo:               &tele.Message{ID: to.MessageID},
-		AllowWithoutReply:     true,
-		ThreadID:              to.ThreadID,
-		DisableWebPagePreview: true,
-	}
 }
 
 func refOf(m *tele.Message) storage.MessageRef {

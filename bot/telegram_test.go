@@ -12,11 +12,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
-	tele "gopkg.in/telebot.v3"
 )
 
 // tgFixture loads a real update from testdata/fixtures without its
@@ -162,8 +163,8 @@ func TestPostFields(t *testing.T) {
 		{name: "hashtag type is case blind", text: "#Story: dark mode",
 			entities: []tele.MessageEntity{{Type: "hashtag", Offset: 0, Length: 6}},
 			summary:  "#Story: dark mode", typ: "Story", labels: []string{"Story"}},
-		{name: "summary cut at 255 on a character", text: long + "\nrest",
-			summary: strings.Repeat("😀", 254) + "…", typ: "Task", descriptionHas: []string{long}},
+		{name: "summary cut at 255 UTF-16 units on a character", text: long + "\nrest",
+			summary: strings.Repeat("😀", 127) + "…", typ: "Task", descriptionHas: []string{long}},
 		{name: "emoji do not shift formatting", text: "😀 bold after",
 			entities: []tele.MessageEntity{{Type: "bold", Offset: 3, Length: 4}},
 			summary:  "😀 bold after", typ: "Task", descriptionHas: []string{"😀 *bold* after"}},
@@ -179,7 +180,7 @@ func TestPostFields(t *testing.T) {
 			answer := h.answerTo(testChannelID, idOf(up))
 			key := plain(t, answer)[len("📝 "):]
 			is, _ := h.jira.Issue(key)
-			if is.Summary != tc.summary || utf8.RuneCountInString(is.Summary) > 255 {
+			if is.Summary != tc.summary || jira.UTF16Len(is.Summary) > jira.MaxSummary {
 				t.Errorf("summary = %q, want %q", is.Summary, tc.summary)
 			}
 			if is.Type != tc.typ {
@@ -232,13 +233,14 @@ func TestSummary(t *testing.T) {
 		{"no text", " \n ", "(no text)"},
 		{"exactly 255", strings.Repeat("a", 255), strings.Repeat("a", 255)},
 		{"256 is cut", strings.Repeat("a", 256), strings.Repeat("a", 254) + "…"},
-		{"astral characters count as one", strings.Repeat("🚀", 300), strings.Repeat("🚀", 254) + "…"},
+		{"astral characters count as two, as Jira counts", strings.Repeat("🚀", 300), strings.Repeat("🚀", 127) + "…"},
+		{"a surrogate pair is never split", "a" + strings.Repeat("🚀", 300), "a" + strings.Repeat("🚀", 126) + "…"},
 		{"combining text stays valid", strings.Repeat("é", 300), strings.Repeat("é", 254) + "…"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Summary(tc.text)
-			if got != tc.want || !utf8.ValidString(got) || utf8.RuneCountInString(got) > maxSummary {
+			if got != tc.want || !utf8.ValidString(got) || jira.UTF16Len(got) > jira.MaxSummary {
 				t.Errorf("Summary = %q, want %q", got, tc.want)
 			}
 		})

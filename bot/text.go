@@ -4,13 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	tele "gopkg.in/telebot.v3"
-)
 
-// maxSummary is Jira's limit on an issue summary, in characters.
-const maxSummary = 255
+	"github.com/jtbot/jtbot/jira"
+)
 
 // Summary is the first non-empty line of text, at most 255 characters, cut
 // on a character boundary with "…".
@@ -25,11 +23,9 @@ func Summary(text string) string {
 	if line == "" {
 		return "(no text)"
 	}
-	if utf8.RuneCountInString(line) <= maxSummary {
-		return line
-	}
-	runes := []rune(line)
-	return strings.TrimSpace(string(runes[:maxSummary-1])) + "…"
+	// Jira counts Java characters (UTF-16 code units), not runes: a line of
+	// emoji is half as long to Jira as its rune count says.
+	return jira.TruncateUTF16(line, jira.MaxSummary)
 }
 
 // maxField is Jira's limit on a text field (description, comment). Jira
@@ -143,21 +139,4 @@ func MessageURL(c *tele.Chat, messageID int) string {
 		return ""
 	}
 	return "https://t.me/c/" + id[4:] + "/" + strconv.Itoa(messageID)
-}
-
-// stripTags turns our HTML back into plain text for the fallback send.
-func stripTags(html string) string {
-	var sb strings.Builder
-	inTag := false
-	for _, r := range html {
-		switch {
-		case r == '<':
-			inTag = true
-		case r == '>' && inTag:
-			inTag = false
-		case !inTag:
-			sb.WriteRune(r)
-		}
-	}
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", "\"", "&amp;", "&").Replace(sb.String())
 }

@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/storage"
-	"github.com/sirupsen/logrus"
-	tele "gopkg.in/telebot.v3"
+	"github.com/jtbot/jtbot/telegram"
 )
 
 const (
@@ -172,13 +172,15 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 		return 0, false
 	}
 	var rw rateWait
-	if errors.As(err, &rw) {
+	if te, ok := telegram.AsError(err); ok && te.Limited {
+		rw = rateWait{after: te.RetryAfter}
+	}
+	if rw.after > 0 || errors.As(err, &rw) {
 		// Not a failure: the items wait in the queue for Telegram's limits.
 		log.WithField("retry_in", rw.after.String()).Debug("waiting for telegram's rate limit")
-		b.finish(log, batch, func(ids []uint64) error { return b.store.RetryAll(ids, b.now().Add(rw.after), rw.Error()) })
+		b.finish(log, batch, func(ids []uint64) error { return b.store.DelayAll(ids, b.now().Add(rw.after)) })
 		return rw.after, false
 	}
-	err = RedactToken(err, b.cfg.TelegramToken)
 	retry, after := decide(err, first.Attempts)
 	b.stats.Failed(first.Source, reasonOf(err), retry)
 	if !retry {
@@ -276,20 +278,20 @@ func reasonOf(err error) string {
 		}
 		return "jira_4xx"
 	}
-	var flood tele.FloodError
-	if errors.As(err, &flood) {
-		return "telegram_429"
+	if te, ok := telegram.AsError(err); ok {
+		switch {
+		case te.Code == 0:
+			return "telegram_unreachable"
+		case te.Code == http.StatusTooManyRequests:
+			return "telegram_429"
+		case te.Code >= 500:
+			return "telegram_5xx"
+		}
+		return "telegram_4xx"
 	}
 	var pe permanentError
 	if errors.As(err, &pe) {
 		return "permanent"
-	}
-	if m := telegramCode.FindStringSubmatch(err.Error()); m != nil {
-		return "telegram_" + m[1][:1] + "xx"
-	}
-	var te *tele.Error
-	if errors.As(err, &te) {
-		return "telegram_" + strconv.Itoa(te.Code/100) + "xx"
 	}
 	return "other"
 }
@@ -299,23 +301,19 @@ func isConfigProblem(err error) bool {
 	return errors.As(err, &je) && (je.Status == http.StatusUnauthorized || je.Status == http.StatusForbidden)
 }
 
-var telegramCode = regexp.MustCompile(`\((\d{3})\)$`)
-
+// decideTelegram reads the verdict a Telegram error carries: temporary
+// failures are retried (after Telegram's retry_after when it gave one),
+// refusals are final. Errors that are neither Jira's nor Telegram's (the
+// database, a cancelled context) are retried.
 func decideTelegram(err error, backoff time.Duration) (bool, time.Duration) {
-	var flood tele.FloodError
-	if errors.As(err, &flood) {
-		return true, max(time.Duration(flood.RetryAfter)*time.Second, time.Second)
+	te, ok := telegram.AsError(err)
+	switch {
+	case !ok:
+		return true, backoff
+	case te.Code == http.StatusTooManyRequests || te.Limited:
+		return true, max(te.RetryAfter, time.Second)
+	case te.Temporary():
+		return true, backoff
 	}
-	code := 0
-	var te *tele.Error
-	if errors.As(err, &te) {
-		code = te.Code
-	} else if m := telegramCode.FindStringSubmatch(err.Error()); m != nil {
-		// telebot reports unknown API errors as plain text ending in "(code)".
-		code, _ = strconv.Atoi(m[1])
-	}
-	if code >= 400 && code < 500 && code != http.StatusTooManyRequests {
-		return false, 0
-	}
-	return true, backoff
+	return false, 0
 }

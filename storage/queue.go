@@ -254,6 +254,14 @@ func (s *Store) RetryAll(ids []uint64, notBefore time.Time, reason string) error
 	})
 }
 
+// DelayAll holds items until notBefore without counting an attempt: they
+// wait for a limit (Telegram's rate), they did not fail.
+func (s *Store) DelayAll(ids []uint64, notBefore time.Time) error {
+	return s.updateAll(bucketQueue, ids, func(it *Item) {
+		it.NotBefore = notBefore
+	})
+}
+
 func (s *Store) updateAll(bucket []byte, ids []uint64, change func(*Item)) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)

@@ -1,25 +1,22 @@
-package bot
+package telegram
 
 import (
-	"fmt"
 	"sync"
 	"time"
-
-	"github.com/jtbot/jtbot/storage"
 )
 
 // Telegram's limits on what one bot may send (Bot API FAQ): about one
 // message a second in a chat, twenty a minute in a group or channel, thirty
 // a second overall.
 const (
-	chatInterval = time.Second
-	groupWindow  = time.Minute
-	groupMax     = 20
-	globalWindow = time.Second
-	globalMax    = 30
+	ChatInterval = time.Second
+	GroupWindow  = time.Minute
+	GroupMax     = 20
+	GlobalWindow = time.Second
+	GlobalMax    = 30
 )
 
-// limiter tracks jtbot's own sends so that Jira notifications stay inside
+// limiter tracks jtbot's own sends so that every message stays inside
 // Telegram's limits. It only answers "send now" or "wait this long": the
 // waiting happens in the durable queue, never in the worker. Its zero value
 // is ready to use.
@@ -69,19 +66,19 @@ func (l *limiter) waitLocked(chat int64, now time.Time) time.Duration {
 	if l.chats == nil {
 		l.chats = make(map[int64][]time.Time)
 	}
-	recent := trim(l.chats[chat], now.Add(-groupWindow))
+	recent := trim(l.chats[chat], now.Add(-GroupWindow))
 	l.chats[chat] = recent
-	l.all = trim(l.all, now.Add(-globalWindow))
+	l.all = trim(l.all, now.Add(-GlobalWindow))
 
 	wait := l.paused[chat].Sub(now)
 	if n := len(recent); n > 0 {
-		wait = max(wait, recent[n-1].Add(chatInterval).Sub(now))
+		wait = max(wait, recent[n-1].Add(ChatInterval).Sub(now))
 	}
-	if chat < 0 && len(recent) >= groupMax {
-		wait = max(wait, recent[len(recent)-groupMax].Add(groupWindow).Sub(now))
+	if chat < 0 && len(recent) >= GroupMax {
+		wait = max(wait, recent[len(recent)-GroupMax].Add(GroupWindow).Sub(now))
 	}
-	if len(l.all) >= globalMax {
-		wait = max(wait, l.all[len(l.all)-globalMax].Add(globalWindow).Sub(now))
+	if len(l.all) >= GlobalMax {
+		wait = max(wait, l.all[len(l.all)-GlobalMax].Add(GlobalWindow).Sub(now))
 	}
 	return wait
 }
@@ -108,44 +105,4 @@ func trim(ts []time.Time, since time.Time) []time.Time {
 		return ts[:0]
 	}
 	return ts[i:]
-}
-
-// rateWait asks the worker to keep the items queued for a while: a send
-// would exceed Telegram's limits. It is not a failure.
-type rateWait struct {
-	chat  int64
-	after time.Duration
-}
-
-func (e rateWait) Error() string {
-	if e.chat == 0 {
-		return fmt.Sprintf("telegram rate limit for a watcher: waiting %s", e.after.Round(time.Millisecond))
-	}
-	return fmt.Sprintf("telegram rate limit for chat %d: waiting %s", e.chat, e.after.Round(time.Millisecond))
-}
-
-// partialError reports that a handler finished some items of a batch
-// before err stopped it: those are done, the others follow err's fate.
-type partialError struct {
-	done []uint64
-	err  error
-}
-
-func (e partialError) Error() string { return e.err.Error() }
-func (e partialError) Unwrap() error { return e.err }
-
-// remaining returns the items of batch that are not done.
-func (e partialError) remaining(batch []storage.Item) (done, rest []storage.Item) {
-	finished := make(map[uint64]bool, len(e.done))
-	for _, id := range e.done {
-		finished[id] = true
-	}
-	for _, it := range batch {
-		if finished[it.ID] {
-			done = append(done, it)
-		} else {
-			rest = append(rest, it)
-		}
-	}
-	return done, rest
 }

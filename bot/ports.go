@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"context"
+	"io"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram"
+)
+
+// The behaviour reaches the outside world only through these interfaces,
+// so that tests of formatting, routing and access can run against small
+// in-memory implementations; the daemon passes *storage.Store,
+// *jira.Client and *telegram.Client.
+
+// Queue is the durable work queue the worker drains.
+type Queue interface {
+	Notify() <-chan struct{}
+	Pending(limit int) ([]storage.Item, error)
+	DoneAll(ids []uint64) error
+	RetryAll(ids []uint64, notBefore time.Time, reason string) error
+	DelayAll(ids []uint64, notBefore time.Time) error
+	BuryAll(ids []uint64, reason string) error
+	SweepDedup() (int, error)
+}
+
+// Links remembers which message stands for which issue or comment.
+type Links interface {
+	BeginIssue(post storage.MessageRef) (earlier bool, err error)
+	RecordIssue(post storage.MessageRef, key, issueID string, fromTelegram bool) error
+	MessageLink(chatID int64, messageID int) (storage.Link, error)
+	LinkMessage(chatID int64, messageID int, l storage.Link) error
+	LinkComment(issue, commentID string, ref storage.MessageRef, fromTelegram bool) error
+	Comment(issue, commentID string) (storage.CommentLink, error)
+	Root(key string) (storage.Root, error)
+	SetRoot(key string, ref storage.MessageRef, fromTelegram bool) error
+	IssueKeyByID(id string) (string, error)
+	RememberIssueID(id, key string) error
+}
+
+// Memory is a set of keys that expire: "done once" markers.
+type Memory interface {
+	Remember(key string, ttl time.Duration) (first bool, err error)
+	Seen(key string) bool
+}
+
+// Chats holds the run-time chat → project mappings (/link).
+type Chats interface {
+	ChatProjects() (map[int64]string, error)
+	SetChatProject(chatID int64, project string) error
+	DeleteChatProject(chatID int64) error
+}
+
+// People holds what users asked for: /connect and /watch.
+type People interface {
+	Connect(telegramID int64, jiraUser string) error
+	Connected(telegramID int64) (string, error)
+	Disconnect(telegramID int64) error
+	Watch(issue string, userID int64) error
+	Unwatch(issue string, userID int64) (bool, error)
+	Watchers(issue string) ([]int64, error)
+	Watching(userID int64) ([]string, error)
+}
+
+// Store is everything the behaviour keeps.
+type Store interface {
+	Queue
+	Links
+	Memory
+	Chats
+	People
+}
+
+// Jira is the Jira REST API as the behaviour uses it.
+type Jira interface {
+	Server() string
+	BrowseURL(key string) string
+	Myself(ctx context.Context) (jira.User, error)
+	GetIssue(ctx context.Context, key string) (jira.Card, error)
+	IssueKeyByID(ctx context.Context, id string) (string, error)
+	CreateIssue(ctx context.Context, n jira.NewIssue) (jira.Created, error)
+	FindByOrigin(ctx context.Context, project, origin string) (jira.Created, bool, error)
+	UpdateIssue(ctx context.Context, key, summary, description string) error
+	AddComment(ctx context.Context, key, body string) (string, error)
+	UpdateComment(ctx context.Context, key, id, body string) error
+	Attach(ctx context.Context, key, filename string, content io.Reader) (string, error)
+	Attachments(ctx context.Context, key string) ([]jira.AttachmentInfo, error)
+	Assign(ctx context.Context, key, userID string) error
+	DoTransition(ctx context.Context, key, transitionID string) error
+	SearchPage(ctx context.Context, jql string, start, n int) ([]jira.Card, bool, error)
+	GetProject(ctx context.Context, key string) (jira.ProjectInfo, error)
+	GetUser(ctx context.Context, id string) (jira.User, error)
+	FindUsers(ctx context.Context, query string) ([]jira.User, error)
+	UserID(ctx context.Context, u jira.User) (string, error)
+}
+
+// Telegram is the one way out to Telegram (telegram.Client).
+type Telegram interface {
+	Connect(ctx context.Context) error
+	Username() string
+	Send(ctx context.Context, o telegram.Out) (*tele.Message, error)
+	Edit(ctx context.Context, messageID int, o telegram.Out) error
+	Answer(ctx context.Context, callbackID, text string, alert bool) error
+	File(ctx context.Context, fileID string) (io.ReadCloser, error)
+	SetCommands(ctx context.Context, cmds []tele.Command) error
+	Admit(chats ...int64) time.Duration
+	Wait(chat int64) time.Duration
+}
+
+// Stats records outcomes (metrics).
+type Stats interface {
+	Delivered(source string, received time.Time)
+	Failed(source, reason string, retried bool)
+}
+
+var (
+	_ Store    = (*storage.Store)(nil)
+	_ Jira     = (*jira.Client)(nil)
+	_ Telegram = (*telegram.Client)(nil)
+)
