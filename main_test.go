@@ -316,8 +316,13 @@ func (w *world) waitSent(t *testing.T, match func(telegramtest.SentMessage) bool
 func TestPollModeRestartKeepsLinksAndQueuedWork(t *testing.T) {
 	w := newWorld(t)
 	d := w.start(t, true)
-	if w.tg.CallCount("deleteWebhook") == 0 {
-		t.Errorf("-poll did not delete the webhook first")
+	// The listener is ready before the poller starts: wait for the call
+	// (checking at once raced the daemon and failed now and then).
+	if !w.tg.WaitFor(waitLong, func() bool { return w.tg.CallCount("deleteWebhook") > 0 }) {
+		t.Errorf("-poll did not delete the webhook")
+	}
+	if calls := w.tg.Calls(); len(calls) > 0 && firstOf(calls, "deleteWebhook", "getUpdates") != "deleteWebhook" {
+		t.Errorf("-poll called getUpdates before deleteWebhook")
 	}
 	post := w.tg.ChannelPost(channel, "Printer on fire")
 	w.tg.Push(post)
@@ -563,4 +568,16 @@ func TestAlbumSurvivesRestart(t *testing.T) {
 	if n := len(w.jira.Issues()); n != 1 {
 		t.Errorf("issues = %d, want 1", n)
 	}
+}
+
+// firstOf says which of the methods was called first.
+func firstOf(calls []telegramtest.Call, methods ...string) string {
+	for _, c := range calls {
+		for _, m := range methods {
+			if c.Method == m {
+				return m
+			}
+		}
+	}
+	return ""
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestLinkAndUnlink(t *testing.T) {
-	h := newHarness(t, "ADMIN_USERS=@alice")
+	h := newHarness(t, "ADMIN_USERS=501")
 	h.jira.AddProject("WEB", "Website")
 	tests := []struct {
 		name string
@@ -49,7 +49,7 @@ func TestLinkAndUnlink(t *testing.T) {
 }
 
 func TestLinkTakesEffectAtOnce(t *testing.T) {
-	h := newHarness(t, "ADMIN_USERS=@alice")
+	h := newHarness(t, "ADMIN_USERS=501")
 	key := h.newIssue("Disk full")
 	wantText(t, h.askGroup(testGroup, testAlice, "/link OPS"), "now linked to OPS")
 	// A key mentioned in the newly linked group gets its card right away.

@@ -170,7 +170,7 @@ func TestParseCommand(t *testing.T) {
 }
 
 func TestStartAndHelp(t *testing.T) {
-	h := newHarness(t, "ALLOWED_USERS=@alice", "ADMIN_USERS=@alice")
+	h := newHarness(t, "ALLOWED_USERS=@alice", "ADMIN_USERS=501")
 	tests := []struct {
 		name string
 		user telegramtest.User

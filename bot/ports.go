@@ -20,7 +20,7 @@ import (
 // Queue is the durable work queue the worker drains.
 type Queue interface {
 	Notify() <-chan struct{}
-	Pending(limit int) ([]storage.Item, error)
+	Ready(now time.Time, limit int) (items []storage.Item, next time.Time, err error)
 	DoneAll(ids []uint64) error
 	RetryAll(ids []uint64, notBefore time.Time, reason string) error
 	DelayAll(ids []uint64, notBefore time.Time) error

@@ -49,13 +49,20 @@ func (b *Bot) work(ctx context.Context) {
 }
 
 // drain handles every ready item once and returns how long until the
-// earliest waiting one is due.
+// earliest waiting one is due. The store returns only items whose turn has
+// come (a waiting item holds back its own chat or issue, nobody else's), so
+// thousands of items waiting for a retry neither make the worker spin nor
+// hide the ready items behind them.
 func (b *Bot) drain(ctx context.Context) time.Duration {
-	next := time.Hour
-	items, err := b.store.Pending(pendingBatch)
+	now := b.now()
+	items, due, err := b.store.Ready(now, pendingBatch)
 	if err != nil {
 		b.log.WithError(err).Error("cannot read the queue")
 		return 5 * time.Second
+	}
+	next := time.Hour
+	if !due.IsZero() {
+		next = max(due.Sub(now), 0)
 	}
 	groups := groupItems(items)
 	blocked := make(map[string]bool)
@@ -83,9 +90,6 @@ func (b *Bot) drain(ctx context.Context) time.Duration {
 			blocked[it.Key] = true
 			next = min(next, retryIn)
 		}
-	}
-	if len(items) == pendingBatch {
-		return 0
 	}
 	return next
 }

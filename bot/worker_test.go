@@ -2,13 +2,18 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/storage"
 	"github.com/jtbot/jtbot/telegram"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
 // The retry policy, row by row: the verdict travels on the error, never
@@ -79,5 +84,44 @@ func TestTelegramErrorVerdicts(t *testing.T) {
 		if e.ChatGone() != tc.gone || e.Forbidden() != tc.forbidden || e.TopicClosed() != tc.topic || e.Temporary() != tc.temp {
 			t.Errorf("%q: gone %v forbidden %v topic %v temporary %v", tc.desc, e.ChatGone(), e.Forbidden(), e.TopicClosed(), e.Temporary())
 		}
+	}
+}
+
+// A thousand items waiting for a retry neither make the worker spin nor
+// hide the ready items behind them: one pass answers the five commands of
+// other chats queued after them, and asks to look again only when the
+// first waiting item is due.
+func TestWorkerSkipsWaitingItems(t *testing.T) {
+	r := newClockRig(t)
+	var waiting []uint64
+	for i := range 1000 {
+		id, _, err := r.store.Enqueue(storage.Item{Source: "jira", Key: fmt.Sprintf("issue:OPS-%d", i), Payload: []byte(`{}`)}, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting = append(waiting, id)
+	}
+	if err := r.store.RetryAll(waiting, r.now().Add(time.Hour), "jira is down"); err != nil {
+		t.Fatal(err)
+	}
+	inbound := telegram.NewInbound(r.store, r.cfg.TelegramWebhookSecret, nil, logrus.New())
+	for i := range 5 {
+		user := telegramtest.User{ID: int64(700 + i), FirstName: "U"}
+		up := r.tg.PrivateMessage(user, "/help")
+		up["update_id"] = 100 + i
+		raw, _ := json.Marshal(up)
+		if _, err := inbound.Store(raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := r.drain()
+	if n := len(r.tg.Sent()); n != 5 {
+		t.Errorf("one pass answered %d of 5 commands", n)
+	}
+	if wait < 59*time.Minute || wait > time.Hour {
+		t.Errorf("next look in %s, want when the first waiting item is due (1h)", wait)
+	}
+	if queued, _ := r.store.Depth(); queued != 1000 {
+		t.Errorf("%d items queued, want the 1000 waiting ones", queued)
 	}
 }

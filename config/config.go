@@ -296,7 +296,7 @@ func (c *Config) parseLists() Problems {
 	if c.AllowedUsers, err = ParseUsers(c.AllowedUsersRaw); err != nil {
 		p = append(p, "ALLOWED_USERS: "+err.Error())
 	}
-	if c.AdminUsers, err = ParseUsers(c.AdminUsersRaw); err != nil {
+	if c.AdminUsers, err = ParseAdminIDs(c.AdminUsersRaw); err != nil {
 		p = append(p, "ADMIN_USERS: "+err.Error())
 	}
 	if c.TrustedProxies, err = ParseProxies(c.TrustedProxiesRaw); err != nil {

@@ -12,16 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/jtbot/jtbot/metrics"
 	"github.com/jtbot/jtbot/storage"
-	"github.com/sirupsen/logrus"
 )
 
 // MaxBody caps a webhook body (DESIGN §2).
 const MaxBody = 1 << 20
-
-// DedupTTL is how long a delivery identifier is remembered.
-const DedupTTL = 24 * time.Hour
 
 // Queue is where accepted webhooks go; storage.Store is one.
 type Queue interface {
@@ -92,7 +90,7 @@ func (h *webhook) serve(r *http.Request) (int, string) {
 
 func (h *webhook) enqueue(r *http.Request, ev *Event, body []byte) (int, string) {
 	it := storage.Item{Source: "jira", Key: "issue:" + ev.IssueID(), Group: burstGroup(ev), Payload: body}
-	_, dup, err := h.queue.Enqueue(it, DeliveryID(r.Header, body), DedupTTL)
+	_, dup, err := h.queue.Enqueue(it, DeliveryID(r.Header, body), storage.DedupTTL)
 	if err != nil {
 		// Jira retries on 5xx, which is what we want when the disk fails.
 		h.log.WithError(err).Error("jira webhook: cannot queue")

@@ -27,6 +27,11 @@ type Item struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
+// DedupTTL is how long a delivery's identifier (a Telegram update_id, a
+// Jira webhook identifier) is remembered: both senders give up
+// redelivering well within a day.
+const DedupTTL = 24 * time.Hour
+
 // Notify is signalled (without blocking, coalesced) whenever work is queued.
 func (s *Store) Notify() <-chan struct{} { return s.notify }
 

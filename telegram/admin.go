@@ -7,8 +7,11 @@ import (
 	tele "gopkg.in/telebot.v3"
 )
 
-// AllowedUpdates are the update kinds jtbot asks Telegram for.
-var AllowedUpdates = []string{"message", "edited_message", "channel_post", "edited_channel_post", "callback_query"}
+// AllowedUpdates are the update kinds jtbot asks Telegram for (a fresh
+// slice: callers may keep it).
+func AllowedUpdates() []string {
+	return []string{"message", "edited_message", "channel_post", "edited_channel_post", "callback_query"}
+}
 
 // WebhookInfo is getWebhookInfo's answer.
 type WebhookInfo struct {
@@ -42,7 +45,7 @@ func (c *Client) SetWebhook(ctx context.Context, w Webhook) error {
 	hook := &tele.Webhook{
 		Endpoint:       &tele.WebhookEndpoint{PublicURL: w.URL, Cert: w.Cert},
 		SecretToken:    w.Secret,
-		AllowedUpdates: AllowedUpdates,
+		AllowedUpdates: AllowedUpdates(),
 	}
 	return c.wrap("setWebhook", c.tg.SetWebhook(hook))
 }

@@ -21,10 +21,6 @@ const Source = "telegram"
 // MaxBody caps a webhook body (DESIGN §2).
 const MaxBody = 1 << 20
 
-// DedupTTL is how long an update_id is remembered: Telegram redelivers an
-// unacknowledged update for at most a day.
-const DedupTTL = 24 * time.Hour
-
 // AlbumPrefix starts the queue group of an album's updates. Telegram sends
 // each photo of an album as its own update; the worker holds them until the
 // album has been quiet for a moment and hands them over as one batch.
@@ -117,7 +113,7 @@ func (in *Inbound) Store(raw []byte) (int, error) {
 		return 0, errNoUpdateID
 	}
 	it := storage.Item{Source: Source, Key: head.orderKey(), Group: head.album(), Payload: raw}
-	_, dup, err := in.queue.Enqueue(it, "tg:"+strconv.Itoa(head.UpdateID), DedupTTL)
+	_, dup, err := in.queue.Enqueue(it, "tg:"+strconv.Itoa(head.UpdateID), storage.DedupTTL)
 	if err == nil && !dup && in.stats != nil {
 		in.stats.Received(Source, head.kind())
 	}

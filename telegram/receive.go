@@ -118,7 +118,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int, timeout time.Durati
 	body, _ := json.Marshal(map[string]any{
 		"offset":          offset,
 		"timeout":         int(timeout / time.Second),
-		"allowed_updates": AllowedUpdates,
+		"allowed_updates": AllowedUpdates(),
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api+"/bot"+c.token+"/"+method, bytes.NewReader(body))
 	if err != nil {
