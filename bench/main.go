@@ -158,6 +158,9 @@ type world struct {
 func startWorld(bin string) (*world, error) {
 	w := &world{tg: telegramtest.NewServer(token)}
 	w.tg.AddChat(telegramtest.Chat{ID: channelID, Type: "channel", Title: "Bench"})
+	for i := 0; i < postChannels; i++ {
+		w.tg.AddChat(postChannel(i))
+	}
 	w.jira = jiratest.NewServer(jiratest.Options{User: "bench@example.com", Token: "t"})
 	w.jira.AddProject("OPS", "Operations")
 	for i := 0; i < deliveryChats; i++ {
@@ -197,6 +200,9 @@ func (w *world) env(db string) []string {
 // chatProjects maps OPS and the delivery projects D0… to their own chats.
 func chatProjects() string {
 	pairs := []string{fmt.Sprintf("%d:OPS", channelID)}
+	for i := 0; i < postChannels; i++ {
+		pairs = append(pairs, fmt.Sprintf("%d:OPS", postChannel(i).ID))
+	}
 	for i := 0; i < deliveryChats; i++ {
 		pairs = append(pairs, fmt.Sprintf("%d:D%d", channelID-100-int64(i), i))
 	}
@@ -537,18 +543,28 @@ func eventToSend(r *report, w *world, dur time.Duration) error {
 
 // --- channel post → Jira issue create ---
 
+// postChannels are the channels postToCreate posts in.
+const postChannels = 20
+
+func postChannel(i int) telegramtest.Chat {
+	return telegramtest.Chat{ID: channelID - 1000 - int64(i), Type: "channel", Title: fmt.Sprintf("Bench %d", i)}
+}
+
 // postToCreate times channel posts from the update reaching Telegram's
 // queue to the issue existing in Jira, beside the fake Jira's own time to
 // answer a create, measured in the same run.
+//
+// The posts go round-robin over postChannels channels: the answer under
+// each post is a message, and Telegram allows about one a second per chat
+// (which jtbot keeps), so 20 posts a second take 20 channels.
 func postToCreate(r *report, w *world) error {
 	const n = 60
-	chat := telegramtest.Chat{ID: channelID, Type: "channel", Title: "Bench"}
 	pushed := make(map[string]time.Time, n)
 	before := len(w.jira.Issues())
 	for i := 0; i < n; i++ {
 		summary := fmt.Sprintf("bench post %d", i)
 		pushed[summary] = time.Now()
-		w.tg.Push(w.tg.ChannelPost(chat, summary+"\nbody"))
+		w.tg.Push(w.tg.ChannelPost(postChannel(i%postChannels), summary+"\nbody"))
 		time.Sleep(50 * time.Millisecond)
 	}
 	if !w.jira.WaitFor(30*time.Second, func() bool { return len(w.jira.Issues())-before >= n }) {
@@ -561,7 +577,7 @@ func postToCreate(r *report, w *world) error {
 		}
 	}
 	direct := directCreates(w, 30)
-	r.add("delivery", "channel post → Jira issue created p50/p99 (20/s, long polling)", result{lats: lats}.pcts(), result{lats: direct}.pcts()+" a bare create call", "", "")
+	r.add("delivery", "channel post → Jira issue created p50/p99 (20/s over 20 channels, long polling)", result{lats: lats}.pcts(), result{lats: direct}.pcts()+" a bare create call", "", "")
 	return nil
 }
 
