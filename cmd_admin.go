@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
-	bolt "go.etcd.io/bbolt"
 )
 
 // cmdBackup writes a consistent copy of the database to FILE: through the
@@ -87,39 +85,12 @@ func writeBackup(dbPath string, w io.Writer) (int64, error) {
 	return store.Backup(w)
 }
 
-// verifyBackup opens the copy read-only and checks every page, and that
-// its schema version is one this jtbot reads.
+// verifyBackup checks the copy before it replaces anything.
 func verifyBackup(path string) error {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return fmt.Errorf("the copy does not open: %w", err)
+	if err := storage.Verify(path); err != nil {
+		return fmt.Errorf("the copy %w", err)
 	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		// Drain every error: Check's goroutine reads pages until it ends.
-		var damage error
-		for err := range tx.Check() {
-			if damage == nil {
-				damage = fmt.Errorf("the copy is damaged: %w", err)
-			}
-		}
-		if damage != nil {
-			return damage
-		}
-		// The layout of storage's meta bucket: "schema" → uint64, big endian.
-		meta := tx.Bucket([]byte("meta"))
-		if meta == nil {
-			return errors.New("the copy has no meta bucket: not a jtbot database")
-		}
-		v := meta.Get([]byte("schema"))
-		if len(v) != 8 {
-			return errors.New("the copy has no schema version: not a jtbot database")
-		}
-		if schema := binary.BigEndian.Uint64(v); schema == 0 || schema > storage.SchemaVersion {
-			return fmt.Errorf("the copy has schema %d; this jtbot reads up to %d", schema, storage.SchemaVersion)
-		}
-		return nil
-	})
+	return nil
 }
 
 func syncDir(dir string) error {

@@ -181,11 +181,7 @@ func (b *Bot) edit(ctx context.Context, m *tele.Message, html string, kb *tele.R
 	if kb == nil {
 		kb = &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{}}
 	}
-	err := b.tg.Edit(ctx, m.ID, telegram.Out{Chat: m.Chat.ID, HTML: html, Keyboard: kb, Patience: answerPatience})
-	if e, ok := telegram.AsError(err); ok && e.NotModified() {
-		return true
-	}
-	if err != nil {
+	if err := b.rewrite(ctx, storage.MessageRef{ChatID: m.Chat.ID, MessageID: m.ID}, html, kb, mayWait); err != nil {
 		b.log.WithError(err).Warn("cannot update a message after a button press")
 		return false
 	}

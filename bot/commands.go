@@ -7,13 +7,11 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	tele "gopkg.in/telebot.v3"
 
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
-	"github.com/jtbot/jtbot/telegram"
 )
 
 // parseCommand splits "/cmd@botname args" when the message starts with a
@@ -122,10 +120,6 @@ func refusal(u *tele.User) string {
 	return fmt.Sprintf("⛔ You may not use this bot. Your Telegram ID is <code>%d</code>: ask an admin to add it to ALLOWED_USERS.", u.ID)
 }
 
-// answerPatience is how long an answer to someone's command or button may
-// wait for Telegram's limits before the update is put back in the queue.
-const answerPatience = 3 * time.Second
-
 // reply answers a message in its chat (and topic), in HTML.
 func (b *Bot) reply(ctx context.Context, m *tele.Message, html string) error {
 	_, err := b.replyWith(ctx, m, html, nil)
@@ -133,9 +127,7 @@ func (b *Bot) reply(ctx context.Context, m *tele.Message, html string) error {
 }
 
 func (b *Bot) replyWith(ctx context.Context, m *tele.Message, html string, kb *tele.ReplyMarkup) (*tele.Message, error) {
-	ref := refOf(m)
-	return b.tg.Send(ctx, telegram.Out{Chat: ref.ChatID, Thread: ref.ThreadID, ReplyTo: ref.MessageID,
-		HTML: markup.Truncate(html, maxMessage), Keyboard: kb, Patience: answerPatience})
+	return b.post(ctx, refOf(m), markup.Truncate(html, maxMessage), kb, mayWait)
 }
 
 // replyDone answers after a change was made in Jira. Sending it again means
@@ -153,9 +145,7 @@ func (b *Bot) replyDone(ctx context.Context, m *tele.Message, html string, kb *t
 // Telegram's limits allow it now, so that strangers cannot spend the
 // bot's sending budget or hold up a chat's queue. It is never retried.
 func (b *Bot) courtesy(ctx context.Context, m *tele.Message, html string) {
-	ref := refOf(m)
-	_, err := b.tg.Send(ctx, telegram.Out{Chat: ref.ChatID, Thread: ref.ThreadID, ReplyTo: ref.MessageID, HTML: html})
-	if err != nil {
+	if _, err := b.post(ctx, refOf(m), html, nil, ifFree); err != nil {
 		b.log.WithError(err).WithField("chat", m.Chat.ID).Debug("courtesy message dropped")
 	}
 }

@@ -1,25 +1,8 @@
 package bot
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/jtbot/jtbot/storage"
 )
-
-// rateWait asks the worker to keep the items queued for a while: a send
-// would exceed Telegram's limits. It is not a failure.
-type rateWait struct {
-	chat  int64
-	after time.Duration
-}
-
-func (e rateWait) Error() string {
-	if e.chat == 0 {
-		return fmt.Sprintf("telegram rate limit for a watcher: waiting %s", e.after.Round(time.Millisecond))
-	}
-	return fmt.Sprintf("telegram rate limit for chat %d: waiting %s", e.chat, e.after.Round(time.Millisecond))
-}
 
 // partialError reports that a handler finished some items of a batch
 // before err stopped it: those are done, the others follow err's fate.

@@ -175,15 +175,11 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 		// Shutting down: the items stay as they were and run again after restart.
 		return 0, false
 	}
-	var rw rateWait
 	if te, ok := telegram.AsError(err); ok && te.Limited {
-		rw = rateWait{after: te.RetryAfter}
-	}
-	if rw.after > 0 || errors.As(err, &rw) {
 		// Not a failure: the items wait in the queue for Telegram's limits.
-		log.WithField("retry_in", rw.after.String()).Debug("waiting for telegram's rate limit")
-		b.finish(log, batch, func(ids []uint64) error { return b.store.DelayAll(ids, b.now().Add(rw.after)) })
-		return rw.after, false
+		log.WithField("retry_in", te.RetryAfter.String()).Debug("waiting for telegram's rate limit")
+		b.finish(log, batch, func(ids []uint64) error { return b.store.DelayAll(ids, b.now().Add(te.RetryAfter)) })
+		return te.RetryAfter, false
 	}
 	retry, after := decide(err, first.Attempts)
 	b.stats.Failed(first.Source, reasonOf(err), retry)
@@ -272,32 +268,29 @@ func decide(err error, attempts int) (bool, time.Duration) {
 func reasonOf(err error) string {
 	var je *jira.Error
 	if errors.As(err, &je) {
-		switch {
-		case je.Status == 0:
-			return "jira_unreachable"
-		case je.Status == http.StatusTooManyRequests:
-			return "jira_429"
-		case je.Status >= 500:
-			return "jira_5xx"
-		}
-		return "jira_4xx"
+		return statusReason("jira", je.Status)
 	}
 	if te, ok := telegram.AsError(err); ok {
-		switch {
-		case te.Code == 0:
-			return "telegram_unreachable"
-		case te.Code == http.StatusTooManyRequests:
-			return "telegram_429"
-		case te.Code >= 500:
-			return "telegram_5xx"
-		}
-		return "telegram_4xx"
+		return statusReason("telegram", te.Code)
 	}
 	var pe permanentError
 	if errors.As(err, &pe) {
 		return "permanent"
 	}
 	return "other"
+}
+
+// statusReason names a failed call by its HTTP status (0: no answer).
+func statusReason(system string, status int) string {
+	switch {
+	case status == 0:
+		return system + "_unreachable"
+	case status == http.StatusTooManyRequests:
+		return system + "_429"
+	case status >= 500:
+		return system + "_5xx"
+	}
+	return system + "_4xx"
 }
 
 func isConfigProblem(err error) bool {

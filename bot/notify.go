@@ -63,7 +63,7 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		}
 	}
 	if wait := b.watcherWait(notes); wait > 0 {
-		return rateWait{after: wait}
+		return limited(wait)
 	}
 	dms := make(map[int64][]string)
 	defer b.sendDMs(ctx, dms)
@@ -180,7 +180,7 @@ func (b *Bot) sendDigest(ctx context.Context, d digest) error {
 	if project != "" {
 		link = b.jira.BrowseURL(project)
 	}
-	_, err := b.sendLimited(ctx, storage.MessageRef{ChatID: d.chat}, digestMessage(project, entries, link))
+	_, err := b.send(ctx, storage.MessageRef{ChatID: d.chat}, digestMessage(project, entries, link), ifFree)
 	return err
 }
 
@@ -220,7 +220,7 @@ func (b *Bot) deliver(ctx context.Context, n *note, p placement, post bool) (str
 	if !post {
 		return text, nil
 	}
-	sent, err := b.send(ctx, p.ref, text, true)
+	sent, err := b.send(ctx, p.ref, text, admitted)
 	if err != nil {
 		return "", err
 	}
@@ -236,7 +236,7 @@ func (b *Bot) deliver(ctx context.Context, n *note, p placement, post bool) (str
 // reserves nothing and says how long.
 func (b *Bot) admit(chats []int64) error {
 	if wait := b.tg.Admit(chats...); wait > 0 {
-		return rateWait{after: wait}
+		return limited(wait)
 	}
 	return nil
 }
@@ -284,23 +284,13 @@ func (b *Bot) recordShown(n *note, ref storage.MessageRef) error {
 
 // editMessage rewrites a message we posted; its slot was admitted.
 func (b *Bot) editMessage(ctx context.Context, key string, ref storage.MessageRef, text string) error {
-	err := b.tg.Edit(ctx, ref.MessageID, telegram.Out{Chat: ref.ChatID, HTML: text, Reserved: true})
-	if e, ok := telegram.AsError(err); ok {
-		switch {
-		case e.NotModified():
-			return nil // Jira reports each edit twice
-		case e.MessageGone():
-			b.log.WithField("issue", key).Debug("the comment's message is gone; edit skipped")
-			return nil
-		}
+	// Jira reports each edit twice: an unchanged message is fine (rewrite).
+	err := b.rewrite(ctx, ref, text, nil, admitted)
+	if e, ok := telegram.AsError(err); ok && e.MessageGone() {
+		b.log.WithField("issue", key).Debug("the comment's message is gone; edit skipped")
+		return nil
 	}
 	return err
-}
-
-// sendLimited sends within Telegram's limits: when the chat (or the bot)
-// has sent too much lately, the Limited error keeps the work queued.
-func (b *Bot) sendLimited(ctx context.Context, ref storage.MessageRef, text string) (*storage.MessageRef, error) {
-	return b.send(ctx, ref, text, false)
 }
 
 // dmPatience is how long a batch waits for a watcher's private chat to
@@ -350,7 +340,7 @@ func (b *Bot) sendDMs(ctx context.Context, dms map[int64][]string) {
 	for _, u := range users {
 		log := b.log.WithField("user", u)
 		text := markup.Truncate(strings.Join(dms[u], "\n\n"), maxMessage)
-		if _, err := b.sendLimited(ctx, storage.MessageRef{ChatID: u}, text); err != nil {
+		if _, err := b.send(ctx, storage.MessageRef{ChatID: u}, text, ifFree); err != nil {
 			log.WithError(err).Warn("watcher DM dropped")
 		}
 	}
@@ -480,9 +470,9 @@ func (b *Bot) chatFor(project string) (int64, bool, error) {
 }
 
 // send posts HTML text as a reply to ref (or to the chat when ref has no
-// message); reserved says its slot was admitted already.
-func (b *Bot) send(ctx context.Context, ref storage.MessageRef, text string, reserved bool) (*storage.MessageRef, error) {
-	sent, err := b.tg.Send(ctx, telegram.Out{Chat: ref.ChatID, Thread: ref.ThreadID, ReplyTo: ref.MessageID, HTML: text, Reserved: reserved})
+// message) and says where it landed.
+func (b *Bot) send(ctx context.Context, ref storage.MessageRef, text string, u urgency) (*storage.MessageRef, error) {
+	sent, err := b.post(ctx, ref, text, nil, u)
 	if err != nil {
 		return nil, err
 	}
