@@ -351,3 +351,17 @@ func cacheEntry(t *testing.T, validFor time.Duration) []byte {
 	return append(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
 		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
 }
+
+// waitFor polls cond with a deadline. ACME issuance runs inside autocert
+// and the in-process CA, which expose no event to wait on: the handshake
+// (or the log line) is the only sign.
+func waitFor(cond func() bool) bool {
+	deadline := time.Now().Add(waitLong)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}

@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
-	"github.com/sirupsen/logrus"
 )
 
 const (
@@ -46,6 +47,8 @@ type world struct {
 	https  bool
 	client *http.Client
 	reload chan os.Signal
+	// reloaded hears of each SIGHUP the daemon handled.
+	reloaded chan struct{}
 }
 
 func (w *world) scheme() string {
@@ -65,7 +68,7 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(js.Close)
 	js.AddProject("OPS", "Operations")
 	js.AddUser(jane)
-	w := &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}, client: http.DefaultClient}
+	w := &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}, client: http.DefaultClient, reloaded: make(chan struct{}, 8)}
 	// Every test of a daemon checks its log for the test secrets.
 	t.Cleanup(func() {
 		for _, secret := range []string{"test-bot-token", "jira-api-token", testJiraSecret, config.DeriveWebhookSecret(testToken)} {
@@ -114,6 +117,7 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
+	serving := make(chan struct{})
 	done := make(chan int, 1)
 	log := logrus.New()
 	log.SetOutput(w.logs)
@@ -124,7 +128,9 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 		done <- daemon(ctx, cfg, log, hooks{ready: func(addr string) {
 			cfg.TelegramWebhookURL = w.scheme() + "://" + addr + "/webhook/telegram/"
 			addrc <- addr
-		}, reload: w.reload, environ: env})
+		}, reload: w.reload, environ: env,
+			serving:  func() { close(serving) },
+			reloaded: func() { w.reloaded <- struct{}{} }})
 	}()
 	var addr string
 	select {
@@ -160,7 +166,7 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 		return code
 	}}
 	t.Cleanup(func() { d.stop() })
-	if !w.waitHealthy(addr) {
+	if !w.waitHealthy(addr, serving) {
 		t.Fatalf("daemon never became healthy:\n%s", w.logs)
 	}
 	return d
@@ -168,19 +174,20 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 
 var jiraEvents = []string{"jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created", "comment_updated", "comment_deleted", "attachment_created"}
 
-func (w *world) waitHealthy(addr string) bool {
-	deadline := time.Now().Add(waitLong)
-	for time.Now().Before(deadline) {
-		resp, err := w.client.Get(w.scheme() + "://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return true
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+// waitHealthy waits until the daemon says it serves, then asks /healthz
+// once: it must agree.
+func (w *world) waitHealthy(addr string, serving <-chan struct{}) bool {
+	select {
+	case <-serving:
+	case <-time.After(waitLong):
+		return false
 	}
-	return false
+	resp, err := w.client.Get(w.scheme() + "://" + addr + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == 200
 }
 
 // automaticForward is the copy of a channel post Telegram puts into the

@@ -104,6 +104,11 @@ type hooks struct {
 	acme server.ACMEOptions
 	// environ is the process environment, for systemd's notify socket.
 	environ []string
+	// serving, when set, learns that the daemon works: the bot took up
+	// the queue and Telegram's updates flow (what /healthz reports).
+	serving func()
+	// reloaded, when set, learns that a SIGHUP was handled.
+	reloaded func()
 }
 
 // daemon serves until ctx ends.
@@ -151,7 +156,7 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 			return exitFail
 		}
 		log.WithField("certificate", server.DescribeCert(cert.Leaf())).Info("serving HTTPS")
-		go server.ReloadOnSignal(ctx, cert, h.reload, log)
+		go server.ReloadOnSignal(ctx, cert, h.reload, log, h.reloaded)
 	}
 	var auto *server.ACME
 	if cfg.TLSDomain != "" {
@@ -261,6 +266,18 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, parts daemonP
 	others.Go(func() { parts.receiver.Run(ctx) })
 	for _, w := range parts.watchers {
 		others.Go(func() { w(ctx) })
+	}
+	if h.serving != nil {
+		others.Go(func() {
+			for _, ready := range []<-chan struct{}{parts.bot.Ready(), parts.receiver.Ready()} {
+				select {
+				case <-ready:
+				case <-ctx.Done():
+					return
+				}
+			}
+			h.serving()
+		})
 	}
 	defer func() { cancel(); others.Wait() }()
 

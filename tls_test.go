@@ -96,15 +96,17 @@ func TestHTTPSWithSelfSignedCertificate(t *testing.T) {
 	// SIGHUP picks up a renewed certificate without a restart.
 	newPEM, _, _ := selfSignedCert(t, dir, "second")
 	w.reload <- os.Interrupt // any signal value: the channel is the SIGHUP channel
-	ok := waitFor(func() bool {
-		conn, err := tls.Dial("tcp", d.addr, &tls.Config{InsecureSkipVerify: true})
-		if err != nil {
-			return false
-		}
-		defer conn.Close()
-		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName == "second"
-	})
-	if !ok {
+	select {
+	case <-w.reloaded:
+	case <-time.After(waitLong):
+		t.Fatalf("SIGHUP not handled:\n%s", w.logs)
+	}
+	renewed, err := tls.Dial("tcp", d.addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer renewed.Close()
+	if renewed.ConnectionState().PeerCertificates[0].Subject.CommonName != "second" {
 		t.Fatalf("certificate not reloaded on SIGHUP:\n%s", w.logs)
 	}
 	resp, err := trusting(newPEM).Get("https://" + d.addr + "/healthz")
@@ -124,15 +126,4 @@ func TestBrokenCertificateFailsStart(t *testing.T) {
 	if code != exitConfig || !strings.Contains(out, "TLS_CERT_FILE") {
 		t.Errorf("exit %d, want 2 with a line naming TLS_CERT_FILE:\n%s", code, out)
 	}
-}
-
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(waitLong)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jtbot/jtbot/storage"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
@@ -81,13 +82,7 @@ func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
 	if _, err := h.jira.As(testJane).Comment("OPS-1", "into the void"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(waitTime)
-	for time.Now().Before(deadline) {
-		if _, dead := h.store.Depth(); dead > 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitStore(func() bool { _, dead := h.store.Depth(); return dead > 0 })
 	// The comment may have waited for the chat's rate limit first (a wait
 	// is not an attempt) and been merged with the update meanwhile.
 	items, _ := h.store.Dead()
@@ -108,19 +103,17 @@ func TestPermanentTelegramErrorIsDeadLettered(t *testing.T) {
 func TestJiraConnectionRefusedIsRetried(t *testing.T) {
 	h := newHarness(t, "JIRA_SERVER=http://127.0.0.1:1")
 	h.tg.Push(h.tg.ChannelPost(testChannel, "jira is down"))
-	deadline := time.Now().Add(waitTime)
-	for time.Now().Before(deadline) {
-		items, _ := h.store.Pending(0)
-		if len(items) == 1 && items[0].Attempts >= 1 {
-			if !strings.Contains(items[0].LastError, "connection refused") {
-				t.Errorf("last error = %q", items[0].LastError)
-			}
-			if _, dead := h.store.Depth(); dead != 0 {
-				t.Errorf("%d dead letters, want 0", dead)
-			}
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	var items []storage.Item
+	if !h.waitStore(func() bool {
+		items, _ = h.store.Pending(0)
+		return len(items) == 1 && items[0].Attempts >= 1
+	}) {
+		t.Fatalf("the post was not kept for a retry\n%s", h.logText())
 	}
-	t.Fatalf("the post was not kept for a retry\n%s", h.logText())
+	if !strings.Contains(items[0].LastError, "connection refused") {
+		t.Errorf("last error = %q", items[0].LastError)
+	}
+	if _, dead := h.store.Depth(); dead != 0 {
+		t.Errorf("%d dead letters, want 0", dead)
+	}
 }

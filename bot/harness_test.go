@@ -199,14 +199,26 @@ func (h *harness) waitSent(match func(telegramtest.SentMessage) bool) telegramte
 // waitIdle waits until the queue is empty.
 func (h *harness) waitIdle() {
 	h.t.Helper()
-	deadline := time.Now().Add(waitTime)
-	for time.Now().Before(deadline) {
-		if q, _ := h.store.Depth(); q == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !h.waitStore(func() bool { q, _ := h.store.Depth(); return q == 0 }) {
+		h.t.Fatalf("queue never drained\nlogs:\n%s", h.logText())
 	}
-	h.t.Fatalf("queue never drained\nlogs:\n%s", h.logText())
+}
+
+// waitStore waits until cond holds, looking again at every change of the
+// queue or the dead letters.
+func (h *harness) waitStore(cond func() bool) bool {
+	deadline := time.After(waitTime)
+	for {
+		changed := h.store.Changed()
+		if cond() {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return false
+		}
+	}
 }
 
 // checkNoSecrets fails the test if any log line holds a secret: every test

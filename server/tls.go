@@ -86,7 +86,7 @@ func DescribeCert(leaf *x509.Certificate) string {
 }
 
 // ReloadOnSignal reloads the certificate on every SIGHUP until ctx ends.
-func ReloadOnSignal(ctx context.Context, cert *CertFiles, hup <-chan os.Signal, log logrus.FieldLogger) {
+func ReloadOnSignal(ctx context.Context, cert *CertFiles, hup <-chan os.Signal, log logrus.FieldLogger, handled func()) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -94,9 +94,12 @@ func ReloadOnSignal(ctx context.Context, cert *CertFiles, hup <-chan os.Signal, 
 		case <-hup:
 			if err := cert.Reload(); err != nil {
 				log.WithError(err).Error("SIGHUP: keeping the old certificate")
-				continue
+			} else {
+				log.WithField("certificate", DescribeCert(cert.Leaf())).Info("SIGHUP: certificate reloaded")
 			}
-			log.WithField("certificate", DescribeCert(cert.Leaf())).Info("SIGHUP: certificate reloaded")
+			if handled != nil {
+				handled()
+			}
 		}
 	}
 }

@@ -53,7 +53,7 @@ func TestCertFilesReloadOnSignal(t *testing.T) {
 	hup := make(chan os.Signal)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go ReloadOnSignal(ctx, c, hup, log)
+	go ReloadOnSignal(ctx, c, hup, log, nil)
 
 	os.WriteFile(certFile, []byte("broken"), 0o600)
 	hup <- os.Interrupt

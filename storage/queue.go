@@ -32,6 +32,31 @@ type Item struct {
 // redelivering well within a day.
 const DedupTTL = 24 * time.Hour
 
+// Changed is closed at the next change of the queue or the dead letters
+// (an item stored, finished, delayed, retried, buried, revived or
+// dropped): whoever waits for a state of the queue (tests, an operator's
+// tool) checks it, then waits on a fresh Changed. Unlike Notify, every
+// waiter sees every change.
+func (s *Store) Changed() <-chan struct{} {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	return s.changed
+}
+
+func (s *Store) signalChanged() {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// change runs a write transaction on the queue or the dead letters and
+// tells the waiters of Changed.
+func (s *Store) change(f func(*bolt.Tx) error) error {
+	defer s.signalChanged()
+	return s.db.Update(f)
+}
+
 // Notify is signalled (without blocking, coalesced) whenever work is queued.
 func (s *Store) Notify() <-chan struct{} { return s.notify }
 
@@ -63,6 +88,7 @@ func (s *Store) Enqueue(it Item, dedupKey string, ttl time.Duration) (id uint64,
 	}
 	if !req.duplicate {
 		s.wake()
+		s.signalChanged()
 	}
 	return req.id, req.duplicate, nil
 }
@@ -234,7 +260,7 @@ func (s *Store) Done(id uint64) error { return s.DoneAll([]uint64{id}) }
 // DoneAll removes handled items in one transaction: a batch handled
 // together is finished with one fsync, not one per item.
 func (s *Store) DoneAll(ids []uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.change(func(tx *bolt.Tx) error {
 		q := tx.Bucket(bucketQueue)
 		for _, id := range ids {
 			if err := q.Delete(u64(id)); err != nil {
@@ -268,7 +294,7 @@ func (s *Store) DelayAll(ids []uint64, notBefore time.Time) error {
 }
 
 func (s *Store) updateAll(bucket []byte, ids []uint64, change func(*Item)) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.change(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		for _, id := range ids {
 			v := b.Get(u64(id))
@@ -313,7 +339,7 @@ func (s *Store) Revive(id uint64) error {
 
 // Drop deletes a dead letter for good.
 func (s *Store) Drop(id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.change(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDead)
 		if b.Get(u64(id)) == nil {
 			return fmt.Errorf("storage: dead letter %d: %w", id, ErrNotFound)
@@ -324,7 +350,7 @@ func (s *Store) Drop(id uint64) error {
 
 // moveAll keeps each item's ID so that a revived item keeps its place in line.
 func (s *Store) moveAll(from, to []byte, ids []uint64, change func(*Item)) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.change(func(tx *bolt.Tx) error {
 		src := tx.Bucket(from)
 		for _, id := range ids {
 			v := src.Get(u64(id))

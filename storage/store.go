@@ -52,6 +52,9 @@ type Store struct {
 	notify chan struct{}
 	now    func() time.Time
 
+	changedMu sync.Mutex
+	changed   chan struct{} // closed and replaced at every change of the queue
+
 	enqueue       chan *enqueueRequest
 	closed        chan struct{}
 	committerDone chan struct{}
@@ -88,7 +91,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: chmod %s: %w", path, err)
 	}
-	s := &Store{db: db, notify: make(chan struct{}, 1), now: opts.Now,
+	s := &Store{db: db, notify: make(chan struct{}, 1), now: opts.Now, changed: make(chan struct{}),
 		enqueue: make(chan *enqueueRequest), closed: make(chan struct{}), committerDone: make(chan struct{})}
 	if err := s.prepare(); err != nil {
 		db.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -25,12 +26,14 @@ type Receiver struct {
 	in      *Inbound
 	hook    *Webhook // nil: long polling
 	running atomic.Bool
+	ready   chan struct{} // closed once updates flow
+	once    sync.Once
 }
 
 // NewReceiver receives through a webhook when hook is not nil, else by
 // long polling.
 func NewReceiver(c *Client, in *Inbound, hook *Webhook) *Receiver {
-	return &Receiver{c: c, in: in, hook: hook}
+	return &Receiver{c: c, in: in, hook: hook, ready: make(chan struct{})}
 }
 
 // Healthy reports why updates are not flowing, or nil.
@@ -39,6 +42,18 @@ func (r *Receiver) Healthy() error {
 		return errors.New("telegram side not running")
 	}
 	return nil
+}
+
+// Ready is closed once updates flow (the webhook is set, or any webhook is
+// deleted and polling starts).
+func (r *Receiver) Ready() <-chan struct{} { return r.ready }
+
+func (r *Receiver) started(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	r.running.Store(true)
+	r.once.Do(func() { close(r.ready) })
 }
 
 // Run receives until ctx ends.
@@ -62,7 +77,7 @@ func (r *Receiver) runWebhook(ctx context.Context) {
 		}
 		return err
 	})
-	r.running.Store(ctx.Err() == nil)
+	r.started(ctx)
 	<-ctx.Done()
 }
 
@@ -76,7 +91,7 @@ func (r *Receiver) runLongPoll(ctx context.Context) {
 		}
 		return err
 	})
-	r.running.Store(ctx.Err() == nil)
+	r.started(ctx)
 	offset := 0
 	retry(ctx, func() error {
 		next, err := r.poll(ctx, offset)
