@@ -114,3 +114,63 @@ func TestRefusalIsCourtesyAnswerMayWait(t *testing.T) {
 		t.Fatalf("card: %+v", card)
 	}
 }
+
+// A panic while handling an item dead-letters that item with the panic's
+// message; the worker goes on.
+func TestPanicDeadLettersTheItem(t *testing.T) {
+	b, _, _ := newMemBot(t, "ALLOWED_USERS=501")
+	store := b.store.(*storage.Store)
+	// memJira has no SearchPage: calling it panics (nil interface).
+	if _, _, err := store.Enqueue(storage.Item{Source: telegram.Source, Key: "chat:501", Payload: dm(t, 501, "/search project = OPS")}, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	b.drain(context.Background())
+	dead, _ := store.Dead()
+	if len(dead) != 1 || !strings.Contains(dead[0].LastError, "panic") {
+		t.Fatalf("dead letters: %+v", dead)
+	}
+}
+
+// creatingJira refuses to create issues with a 503: Jira is away.
+type creatingJira struct{ *memJira }
+
+func (creatingJira) CreateIssue(context.Context, jira.NewIssue) (jira.Created, error) {
+	return jira.Created{}, &jira.Error{Op: "create issue", Status: 503}
+}
+
+func (creatingJira) FindByOrigin(context.Context, string, string) (jira.Created, bool, error) {
+	return jira.Created{}, false, nil
+}
+
+// A post that still cannot become an issue after the retry budget is
+// dead-lettered and the chat is told, once; before that it is retried.
+func TestRetryBudgetGivesUpAndTellsTheChat(t *testing.T) {
+	const channel = int64(-1001000000001)
+	b, tg, jc := newMemBot(t, "CHAT_PROJECTS=-1001000000001:OPS", "RETRY_BUDGET=1h")
+	b.jira = creatingJira{jc}
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	b.now = func() time.Time { return now }
+	store := b.store.(*storage.Store)
+	post, _ := json.Marshal(map[string]any{"update_id": 7, "channel_post": map[string]any{
+		"message_id": 3, "date": 1, "text": "Disk full", "chat": map[string]any{"id": channel, "type": "channel", "title": "Ops"}}})
+	enqueue := func(received time.Time) {
+		t.Helper()
+		if _, _, err := store.Enqueue(storage.Item{Source: telegram.Source, Key: "chat:x", Payload: post, Received: received}, "", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue(now.Add(-30 * time.Minute))
+	b.drain(context.Background())
+	if q, dead := store.Depth(); q != 1 || dead != 0 || len(tg.sent) != 0 {
+		t.Fatalf("within the budget: queued %d, dead %d, sent %+v", q, dead, tg.sent)
+	}
+	now = now.Add(2 * time.Hour)
+	b.drain(context.Background())
+	dead, _ := store.Dead()
+	if len(dead) != 1 || !strings.Contains(dead[0].LastError, "RETRY_BUDGET") {
+		t.Fatalf("dead letters: %+v", dead)
+	}
+	if len(tg.sent) != 1 || tg.sent[0].Chat != channel || tg.sent[0].ReplyTo != 3 || !strings.Contains(tg.sent[0].HTML, "gave up") {
+		t.Fatalf("sent %+v", tg.sent)
+	}
+}

@@ -2,12 +2,16 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	tele "gopkg.in/telebot.v3"
 
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/storage"
@@ -149,7 +153,7 @@ const albumQuiet = 2 * time.Second
 func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Duration, ok bool) {
 	first := batch[0]
 	log := b.log.WithFields(logrus.Fields{"item": first.ID, "items": len(batch), "source": first.Source, "attempt": first.Attempts + 1})
-	err := b.process(ctx, batch)
+	err := b.processSafely(ctx, batch)
 	var partial partialError
 	if errors.As(err, &partial) {
 		// The handler finished some items before it had to stop.
@@ -182,8 +186,13 @@ func (b *Bot) handle(ctx context.Context, batch []storage.Item) (retryIn time.Du
 		return te.RetryAfter, false
 	}
 	retry, after := decide(err, first.Attempts)
-	b.stats.Failed(first.Source, reasonOf(err), retry)
-	if !retry {
+	overdue := retry && b.now().Sub(first.Received) > b.cfg.RetryBudget
+	b.stats.Failed(first.Source, reasonOf(err), retry && !overdue)
+	if overdue {
+		err = fmt.Errorf("still failing after the retry budget (RETRY_BUDGET=%s): %w", b.cfg.RetryBudget, err)
+		b.tellGivenUp(ctx, first)
+	}
+	if !retry || overdue {
 		log.WithError(err).Warn("giving up: moved to dead letters")
 		b.finish(log, batch, func(ids []uint64) error { return b.store.BuryAll(ids, err.Error()) })
 		return 0, true
@@ -209,6 +218,44 @@ func (b *Bot) finish(log logrus.FieldLogger, batch []storage.Item, record func([
 	// One transaction for the whole batch: it was handled as one.
 	if err := record(ids); err != nil {
 		log.WithError(err).WithField("items", len(ids)).Error("cannot record the outcome of handled items")
+	}
+}
+
+// processSafely is process with a panic turned into a permanent failure:
+// the item goes to the dead letters with the panic's message, and the
+// daemon keeps working instead of restarting onto the same item forever.
+func (b *Bot) processSafely(ctx context.Context, batch []storage.Item) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.WithFields(logrus.Fields{"item": batch[0].ID, "stack": string(debug.Stack())}).Error("handling an item panicked")
+			err = permanent(fmt.Errorf("panic: %v", r))
+		}
+	}()
+	return b.process(ctx, batch)
+}
+
+// tellGivenUp tells a chat, under the post, that the post will not become
+// an issue: it failed for the whole retry budget. Other items are only
+// dead-lettered.
+func (b *Bot) tellGivenUp(ctx context.Context, it storage.Item) {
+	if it.Source != telegram.Source {
+		return
+	}
+	var u tele.Update
+	if json.Unmarshal(it.Payload, &u) != nil {
+		return
+	}
+	m := u.ChannelPost
+	if m == nil {
+		m = u.Message
+	}
+	if m == nil || m.Chat == nil {
+		return
+	}
+	text := "⚠️ This message could not reach Jira for " + b.cfg.RetryBudget.String() +
+		": jtbot gave up (it is kept in the dead letters; an admin can retry it with <code>jtbot queue -retry</code>)."
+	if _, err := b.post(ctx, refOf(m), text, nil, mayWait); err != nil {
+		b.log.WithError(err).WithField("chat", m.Chat.ID).Warn("cannot tell the chat that a post was given up")
 	}
 }
 

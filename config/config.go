@@ -41,6 +41,7 @@ type Config struct {
 	AllowedUsersRaw       string        `env:"ALLOWED_USERS"`
 	AdminUsersRaw         string        `env:"ADMIN_USERS"`
 	CoalesceWindow        time.Duration `env:"COALESCE_WINDOW" envDefault:"2s"`
+	RetryBudget           time.Duration `env:"RETRY_BUDGET" envDefault:"24h"`
 	ListenAddr            string        `env:"LISTEN_ADDR" envDefault:":8000"`
 	TLSCertFile           string        `env:"TLS_CERT_FILE"`
 	TLSKeyFile            string        `env:"TLS_KEY_FILE"`
@@ -264,6 +265,9 @@ func (c *Config) validate() Problems {
 	}
 	if strings.TrimSpace(c.JiraIssueType) == "" {
 		add("JIRA_ISSUE_TYPE", "must not be empty")
+	}
+	if c.RetryBudget <= 0 {
+		p = append(p, "RETRY_BUDGET: must be a positive duration, e.g. 24h")
 	}
 	if c.CoalesceWindow < 0 {
 		add("COALESCE_WINDOW", "must not be negative")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -139,6 +140,7 @@ type chatOnly struct {
 		ID int64 `json:"id"`
 	} `json:"chat"`
 	MediaGroupID string `json:"media_group_id"`
+	Text         string `json:"text"`
 }
 
 // kind names the update's type for metrics.
@@ -159,8 +161,13 @@ func (h *updateHead) kind() string {
 }
 
 // orderKey keeps one chat's updates in order: a reply must not overtake
-// the post it answers.
+// the post it answers, nor an edit its message. Commands keep their own
+// order beside it: nothing waits for them, and they must be answered even
+// while a post of the same chat waits for Jira.
 func (h *updateHead) orderKey() string {
+	if m := h.Message; m != nil && strings.HasPrefix(m.Text, "/") {
+		return "cmd:" + strconv.FormatInt(m.Chat.ID, 10)
+	}
 	for _, m := range []*chatOnly{h.Message, h.EditedMessage, h.ChannelPost, h.EditedChannelPost} {
 		if m != nil {
 			return "chat:" + strconv.FormatInt(m.Chat.ID, 10)
