@@ -13,7 +13,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/jtbot/jtbot/config"
-	"github.com/jtbot/jtbot/jira"
 )
 
 // Options are the parts a Bot is built from.
@@ -41,8 +40,7 @@ type Bot struct {
 
 	running atomic.Bool   // connected to Telegram and working the queue
 	ready   chan struct{} // closed once running
-	jiraMe  atomic.Pointer[jira.User]
-	names   names // Jira accountId, name or key → display name
+	names   names         // Jira accountId, name or key → display name
 }
 
 // New builds the bot without contacting anything; Run does that.

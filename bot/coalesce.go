@@ -203,11 +203,10 @@ func (b *Bot) addChanges(ctx context.Context, n *note, ev *jira.Event, actor str
 	if ev.Changelog == nil {
 		return nil
 	}
-	me := b.jiraAccount(ctx)
 	var items []jira.ChangeItem
 	for _, it := range ev.Changelog.Items {
 		field := strings.ToLower(string(it.Field))
-		if me != "" && ev.User.ID() == me && (field == "summary" || field == "description") {
+		if (field == "summary" || field == "description") && b.ownEdit(n.key, field, string(it.ToString)) {
 			continue // jtbot's own edit, following a Telegram edit
 		}
 		if field == "attachment" {
@@ -327,9 +326,6 @@ func (b *Bot) addComment(ctx context.Context, n *note, ev *jira.Event, kind stri
 	if kind == jira.EventCommentCreated {
 		if n.commentEntry(id) != nil {
 			return nil // Jira's second report of it
-		}
-		if me := b.jiraAccount(ctx); me != "" && c.Author.ID() == me {
-			return nil // written by jtbot from Telegram
 		}
 		if _, err := b.store.Comment(n.key, id); err == nil {
 			return nil // written by jtbot from a reply, or already posted

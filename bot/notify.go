@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"sort"
 	"strings"
@@ -479,16 +481,27 @@ func (b *Bot) send(ctx context.Context, ref storage.MessageRef, text string, u u
 	return &storage.MessageRef{ChatID: sent.Chat.ID, MessageID: sent.ID, ThreadID: ref.ThreadID}, nil
 }
 
-// jiraAccount is jtbot's own Jira account id, looked up once.
-func (b *Bot) jiraAccount(ctx context.Context) string {
-	if u := b.jiraMe.Load(); u != nil {
-		return u.ID()
-	}
-	u, err := b.jira.Myself(ctx)
-	if err != nil {
-		b.log.WithError(err).Warn("cannot read jtbot's own Jira account")
-		return ""
-	}
-	b.jiraMe.Store(&u)
-	return u.ID()
+// ownEditTTL is how long jtbot remembers the values it wrote to an issue:
+// far longer than Jira's webhook retries.
+const ownEditTTL = 24 * time.Hour
+
+// rememberOwnEdit records a value jtbot is about to write to a field of an
+// issue, so that Jira's report of the change is recognised as jtbot's own
+// (by what was written, never by author: the bot's account may be a real
+// person's, whose own edits must reach Telegram).
+func (b *Bot) rememberOwnEdit(key, field, value string) error {
+	_, err := b.store.Remember(ownEditKey(key, field, value), ownEditTTL)
+	return err
+}
+
+// ownEdit says whether Jira reports a value jtbot wrote itself.
+func (b *Bot) ownEdit(key, field, value string) bool {
+	return b.store.Seen(ownEditKey(key, field, value))
+}
+
+func ownEditKey(key, field, value string) string {
+	// Jira may store line ends and outer blanks its own way.
+	value = strings.TrimSpace(strings.ReplaceAll(value, "\r\n", "\n"))
+	sum := sha256.Sum256([]byte(value))
+	return "own-edit:" + key + ":" + field + ":" + hex.EncodeToString(sum[:12])
 }

@@ -79,7 +79,6 @@ type Store interface {
 type Jira interface {
 	Server() string
 	BrowseURL(key string) string
-	Myself(ctx context.Context) (jira.User, error)
 	GetIssue(ctx context.Context, key string) (jira.Card, error)
 	IssueKeyByID(ctx context.Context, id string) (string, error)
 	CreateIssue(ctx context.Context, n jira.NewIssue) (jira.Created, error)

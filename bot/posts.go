@@ -508,7 +508,13 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 	if whole != nil {
 		d.files = append(d.files, *whole)
 	}
-	if err := b.jira.UpdateIssue(ctx, link.Issue, d.summaryOrTitle(), description); err != nil {
+	summary := d.summaryOrTitle()
+	for field, value := range map[string]string{"summary": summary, "description": description} {
+		if err := b.rememberOwnEdit(link.Issue, field, value); err != nil {
+			return err
+		}
+	}
+	if err := b.jira.UpdateIssue(ctx, link.Issue, summary, description); err != nil {
 		return b.issueGone(link.Issue, err)
 	}
 	// A replaced photo or file (editMessageMedia) is attached as well.
