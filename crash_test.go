@@ -20,6 +20,19 @@ import (
 // while posts arrive, restarts it, and checks that every post became
 // exactly one Jira issue and got its answer.
 func TestCrashLosesNothing(t *testing.T) {
+	crashTest(t, 0, "JIRA_SEARCH_SETTLE=0s")
+}
+
+// The same against Jira Cloud's eventually consistent search: the fake's
+// /search/jql does not see an issue for a second after it was created
+// (developer.atlassian.com/cloud/jira/platform/search-and-reconcile), so a
+// retry after a crash that trusted the search at once would create a
+// second issue. jtbot waits until the search has settled (2 s here).
+func TestCrashLosesNothingWithSearchLag(t *testing.T) {
+	crashTest(t, time.Second, "JIRA_SEARCH_SETTLE=2s")
+}
+
+func crashTest(t *testing.T, lag time.Duration, settle string) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
@@ -28,6 +41,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	w := newWorld(t)
+	w.jira.SetSearchLag(lag)
 	addr := freeAddr(t)
 	w.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: "http://" + addr + "/webhook/jira/", Events: jiraEvents, Secret: testJiraSecret})
 	// Ten channels: each answer under a post takes one of its channel's
@@ -41,7 +55,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		channels = append(channels, c)
 		mapping = append(mapping, fmt.Sprintf("%d:OPS", c.ID))
 	}
-	env := append(os.Environ(), w.env("LISTEN_ADDR="+addr, "LOG_LEVEL=warn", "CHAT_PROJECTS="+strings.Join(mapping, ","))...)
+	env := append(os.Environ(), w.env("LISTEN_ADDR="+addr, "LOG_LEVEL=warn", "CHAT_PROJECTS="+strings.Join(mapping, ","), settle)...)
 
 	const posts = 150
 	pushDone := make(chan struct{})

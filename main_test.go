@@ -93,6 +93,7 @@ func (w *world) env(extra ...string) []string {
 		"LISTEN_ADDR=127.0.0.1:0",
 		"DB_PATH=" + w.db,
 		"LOG_LEVEL=debug",
+		"JIRA_SEARCH_SETTLE=0s", // the fake's search sees every write at once
 	}, extra...)
 }
 

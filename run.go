@@ -149,6 +149,7 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		log.WithError(err).Error("cannot build the Jira client")
 		return exitFail
 	}
+	jc.SetSearchSettle(cfg.JiraSearchSettle)
 	var cert *server.CertFiles
 	if cfg.TLS() {
 		if cert, err = server.LoadCertFiles(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {

@@ -193,7 +193,7 @@ func (w *world) env(db string) []string {
 		"TELEGRAM_HOOK_TOKEN=" + token, "TELEGRAM_API_URL=" + w.tg.URL,
 		"JIRA_SERVER=" + w.jira.URL, "JIRA_USER=bench@example.com", "JIRA_TOKEN=t",
 		"JIRA_WEBHOOK_SECRET=" + jiraSecret, chatProjects(),
-		"ALLOWED_USERS=*", "COALESCE_WINDOW=0", "LISTEN_ADDR=" + w.addr, "DB_PATH=" + db, "LOG_LEVEL=warn",
+		"ALLOWED_USERS=*", "COALESCE_WINDOW=0", "JIRA_SEARCH_SETTLE=0s", "LISTEN_ADDR=" + w.addr, "DB_PATH=" + db, "LOG_LEVEL=warn",
 	}
 }
 

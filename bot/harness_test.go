@@ -76,6 +76,7 @@ func newHarness(t *testing.T, env ...string) *harness {
 		"CHAT_PROJECTS=" + strconv.FormatInt(testChannelID, 10) + ":OPS",
 		"ALLOWED_USERS=*",
 		"COALESCE_WINDOW=0",
+		"JIRA_SEARCH_SETTLE=0s", // the fake's search sees every write at once
 		"DB_PATH=" + filepath.Join(t.TempDir(), "jtbot.db"),
 	}
 	cfg, err := config.Load(append(base, env...), true)
@@ -91,6 +92,7 @@ func newHarness(t *testing.T, env ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	jc.SetSearchSettle(cfg.JiraSearchSettle)
 	log, hook := test.NewNullLogger()
 	log.SetLevel(logrus.DebugLevel)
 	h.logs = hook

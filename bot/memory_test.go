@@ -138,7 +138,7 @@ func (creatingJira) CreateIssue(context.Context, jira.NewIssue) (jira.Created, e
 	return jira.Created{}, &jira.Error{Op: "create issue", Status: 503}
 }
 
-func (creatingJira) FindByOrigin(context.Context, string, string) (jira.Created, bool, error) {
+func (creatingJira) FindByOriginSince(context.Context, string, string, time.Time, []string) (jira.Created, bool, error) {
 	return jira.Created{}, false, nil
 }
 

@@ -30,7 +30,9 @@ type Queue interface {
 
 // Links remembers which message stands for which issue or comment.
 type Links interface {
-	BeginIssue(post storage.MessageRef) (earlier bool, err error)
+	Intent(post storage.MessageRef) (at time.Time, ok bool, err error)
+	RecordIntent(post storage.MessageRef, at time.Time) error
+	ClearIntent(post storage.MessageRef) error
 	RecordIssue(post storage.MessageRef, key, issueID string, fromTelegram bool) error
 	MessageLink(chatID int64, messageID int) (storage.Link, error)
 	LinkMessage(chatID int64, messageID int, l storage.Link) error
@@ -82,7 +84,7 @@ type Jira interface {
 	GetIssue(ctx context.Context, key string) (jira.Card, error)
 	IssueKeyByID(ctx context.Context, id string) (string, error)
 	CreateIssue(ctx context.Context, n jira.NewIssue) (jira.Created, error)
-	FindByOrigin(ctx context.Context, project, origin string) (jira.Created, bool, error)
+	FindByOriginSince(ctx context.Context, project, origin string, since time.Time, reconcile []string) (jira.Created, bool, error)
 	UpdateIssue(ctx context.Context, key, summary, description string) error
 	AddComment(ctx context.Context, key, body string) (string, error)
 	UpdateComment(ctx context.Context, key, id, body string) error

@@ -195,19 +195,20 @@ func (b *Bot) createIssue(ctx context.Context, d *draft, project string) (key st
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return "", false, err
 	}
-	earlier, err := b.store.BeginIssue(post)
+	created, found, err := b.findEarlier(ctx, post, project, issue.Origin)
 	if err != nil {
 		return "", false, err
 	}
-	var created jira.Created
-	found := false
-	if earlier {
-		if created, found, err = b.jira.FindByOrigin(ctx, project, issue.Origin); err != nil {
+	if !found {
+		if err := b.store.RecordIntent(post, b.now()); err != nil {
 			return "", false, err
 		}
-	}
-	if !found {
 		if created, err = b.jira.CreateIssue(ctx, issue); err != nil {
+			if !maybeCreated(err) {
+				if cerr := b.store.ClearIntent(post); cerr != nil {
+					b.log.WithError(cerr).Warn("cannot clear a creation intent")
+				}
+			}
 			return "", false, err
 		}
 	}
@@ -216,6 +217,26 @@ func (b *Bot) createIssue(ctx context.Context, d *draft, project string) (key st
 	}
 	b.log.WithFields(map[string]any{"issue": created.Key, "chat": post.ChatID}).Info("issue created from Telegram")
 	return created.Key, true, nil
+}
+
+// findEarlier finds the issue an earlier attempt for post may have created
+// (it crashed, or Jira's answer was lost). Jira Cloud's search is
+// eventually consistent: while it may not yet see an issue created at the
+// intent's time, the answer is a temporary error (jira.ErrSearchUnsettled)
+// that keeps the post queued, never "not created".
+func (b *Bot) findEarlier(ctx context.Context, post storage.MessageRef, project, origin string) (jira.Created, bool, error) {
+	at, pending, err := b.store.Intent(post)
+	if err != nil || !pending {
+		return jira.Created{}, false, err
+	}
+	return b.jira.FindByOriginSince(ctx, project, origin, at, nil)
+}
+
+// maybeCreated says whether a failed create may still have made the issue:
+// no answer, or a server error. A refusal (4xx) made nothing.
+func maybeCreated(err error) bool {
+	var je *jira.Error
+	return !errors.As(err, &je) || je.Status == 0 || je.Status >= 500
 }
 
 // createFailed decides what a refused creation means: a missing project or

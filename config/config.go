@@ -42,6 +42,7 @@ type Config struct {
 	AdminUsersRaw         string        `env:"ADMIN_USERS"`
 	CoalesceWindow        time.Duration `env:"COALESCE_WINDOW" envDefault:"2s"`
 	RetryBudget           time.Duration `env:"RETRY_BUDGET" envDefault:"24h"`
+	JiraSearchSettle      time.Duration `env:"JIRA_SEARCH_SETTLE" envDefault:"5m"`
 	ListenAddr            string        `env:"LISTEN_ADDR" envDefault:":8000"`
 	TLSCertFile           string        `env:"TLS_CERT_FILE"`
 	TLSKeyFile            string        `env:"TLS_KEY_FILE"`
@@ -265,6 +266,9 @@ func (c *Config) validate() Problems {
 	}
 	if strings.TrimSpace(c.JiraIssueType) == "" {
 		add("JIRA_ISSUE_TYPE", "must not be empty")
+	}
+	if c.JiraSearchSettle < 0 {
+		p = append(p, "JIRA_SEARCH_SETTLE: must not be negative")
 	}
 	if c.RetryBudget <= 0 {
 		p = append(p, "RETRY_BUDGET: must be a positive duration, e.g. 24h")

@@ -88,6 +88,7 @@ func play(bin string, out io.Writer) error {
 		fmt.Sprintf("CHAT_PROJECTS=%d:OPS", channel.ID),
 		"ALLOWED_USERS=@alice",
 		"COALESCE_WINDOW=0",
+		"JIRA_SEARCH_SETTLE=0s", // the fake's search sees every write at once
 		"LISTEN_ADDR="+addr,
 		"DB_PATH="+filepath.Join(dir, "jtbot.db"),
 	)
