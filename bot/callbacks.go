@@ -72,7 +72,10 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 		b.edit(ctx, c.Message, b.cardText(is), transitionKeyboard(is))
 		return toast("")
 	case cbMove:
-		return b.pressMove(ctx, c, is, arg)
+		return b.pressMove(ctx, c, is, arg, "")
+	case cbResolve:
+		id, index, _ := strings.Cut(arg, "|")
+		return b.pressMove(ctx, c, is, id, index)
 	case cbAssignMe:
 		return b.pressAssignMe(ctx, c, is)
 	case cbWatch:
@@ -90,7 +93,9 @@ func (b *Bot) pressFailed(err error, key string) pressResult {
 	return alert(text)
 }
 
-func (b *Bot) pressMove(ctx context.Context, c *tele.Callback, is jira.Card, id string) pressResult {
+// pressMove makes a transition; index picks a value of its resolution
+// field ("" when none was chosen yet).
+func (b *Bot) pressMove(ctx context.Context, c *tele.Callback, is jira.Card, id, index string) pressResult {
 	var t jira.Transition
 	for _, x := range is.Transitions {
 		if x.ID == id {
@@ -101,7 +106,21 @@ func (b *Bot) pressMove(ctx context.Context, c *tele.Callback, is jira.Card, id 
 		b.showCard(ctx, c, is, "")
 		return alert("That transition is no longer available for " + is.Key + " (now " + is.Status + ").")
 	}
-	if err := b.transition(ctx, c.Sender, refOf(c.Message), is, t); err != nil {
+	res, hasRes := t.Resolution()
+	resolution := ""
+	if i, err := strconv.Atoi(index); err == nil && hasRes && i >= 0 && i < len(res.Allowed) {
+		resolution = res.Allowed[i]
+	}
+	if hasRes && res.Required && resolution == "" && len(t.OtherRequired()) == 0 {
+		b.edit(ctx, c.Message, b.cardText(is), resolutionKeyboard(is.Key, t, res))
+		return toast("Choose a resolution")
+	}
+	err := b.transition(ctx, c.Sender, refOf(c.Message), is, t, resolution)
+	var needs needsJiraError
+	if errors.As(err, &needs) {
+		return alert(telegram.StripTags(b.needsJiraText(needs)))
+	}
+	if err != nil {
 		return b.pressFailed(err, is.Key)
 	}
 	return b.showCard(ctx, c, b.reread(ctx, is), is.Key+" → "+target(t))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	tele "gopkg.in/telebot.v3"
@@ -93,6 +94,7 @@ const (
 	cbAssignMe    = "a"
 	cbTransitMenu = "t" // list the transitions
 	cbMove        = "m" // make transition arg
+	cbResolve     = "r" // make transition arg with resolution arg2 (an index)
 	cbWatch       = "w" // toggle the presser's watch
 	cbSearchPage  = "s" // search page arg; the JQL is in the message
 )
@@ -254,6 +256,7 @@ func (b *Bot) noteInJira(ctx context.Context, key, body string, at storage.Messa
 }
 
 func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) error {
+	args, resolution := cutResolution(args)
 	key, want, ok := splitKey(args)
 	if !ok {
 		return b.reply(ctx, m, usage("transition"))
@@ -277,11 +280,57 @@ func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) e
 		_, err := b.replyWith(ctx, m, prompt, transitionKeyboard(is))
 		return err
 	}
-	if err := b.transition(ctx, m.Sender, refOf(m), is, t); err != nil {
+	if res, ok := t.Resolution(); ok && res.Required && resolution == "" && len(t.OtherRequired()) == 0 {
+		_, err := b.replyWith(ctx, m, "Moving "+b.keyLink(key)+" to <b>"+markup.EscapeHTML(target(t))+"</b> needs a resolution:", resolutionKeyboard(is.Key, t, res))
+		return err
+	}
+	err = b.transition(ctx, m.Sender, refOf(m), is, t, resolution)
+	var needs needsJiraError
+	switch {
+	case errors.As(err, &needs):
+		return b.reply(ctx, m, b.needsJiraText(needs))
+	case err != nil:
 		return b.failed(ctx, m, err, key)
 	}
 	b.replyDone(ctx, m, "🔄 "+b.keyLink(key)+": "+markup.EscapeHTML(is.Status)+" → <b>"+markup.EscapeHTML(target(t))+"</b>", nil)
 	return nil
+}
+
+// cutResolution takes "resolution=NAME" (NAME may hold spaces: it runs to
+// the end) off a /transition's arguments.
+func cutResolution(args string) (rest, resolution string) {
+	i := strings.Index(strings.ToLower(args), "resolution=")
+	if i < 0 {
+		return args, ""
+	}
+	return strings.TrimSpace(args[:i]), strings.TrimSpace(args[i+len("resolution="):])
+}
+
+// resolutionKeyboard offers the resolutions a transition's screen allows.
+// Buttons carry the value's index: callback data holds 64 bytes at most.
+func resolutionKeyboard(key string, t jira.Transition, res jira.TransitionField) *tele.ReplyMarkup {
+	var rows [][]tele.InlineButton
+	for i, name := range res.Allowed {
+		rows = append(rows, row(tele.InlineButton{Text: name, Data: cb(cbResolve, key, t.ID, strconv.Itoa(i))}))
+	}
+	rows = append(rows, row(tele.InlineButton{Text: "« Back to the card", Data: cb(cbCard, key)}))
+	return &tele.ReplyMarkup{InlineKeyboard: rows}
+}
+
+// needsJiraError is a transition whose screen asks for fields jtbot does
+// not fill in (anything but the resolution): the user finishes it in Jira.
+type needsJiraError struct {
+	key, to string
+	fields  []string
+}
+
+func (e needsJiraError) Error() string {
+	return fmt.Sprintf("moving %s to %s needs %s", e.key, e.to, strings.Join(e.fields, ", "))
+}
+
+func (b *Bot) needsJiraText(e needsJiraError) string {
+	return "Moving " + b.keyLink(e.key) + " to <b>" + markup.EscapeHTML(e.to) + "</b> needs " +
+		markup.EscapeHTML(strings.Join(e.fields, ", ")) + ": please do it in Jira: " + b.jira.BrowseURL(e.key)
 }
 
 func target(t jira.Transition) string {
@@ -320,12 +369,52 @@ func matchTransition(list []jira.Transition, want string) (jira.Transition, int)
 	})
 }
 
-// transition makes t with jtbot's account and records who asked for it.
-func (b *Bot) transition(ctx context.Context, by *tele.User, at storage.MessageRef, is jira.Card, t jira.Transition) error {
-	if err := b.jira.DoTransition(ctx, is.Key, t.ID); err != nil {
+// transition makes t with jtbot's account, with the resolution its screen
+// asks for, and records who asked for it. A screen with other required
+// fields is a needsJiraError: never a raw 400 for the user.
+func (b *Bot) transition(ctx context.Context, by *tele.User, at storage.MessageRef, is jira.Card, t jira.Transition, resolution string) error {
+	if other := t.OtherRequired(); len(other) > 0 {
+		return needsJiraError{key: is.Key, to: target(t), fields: fieldNames(other)}
+	}
+	var err error
+	if res, ok := t.Resolution(); ok && resolution != "" {
+		name, known := allowedName(res, resolution)
+		if !known {
+			return needsJiraError{key: is.Key, to: target(t), fields: []string{"a resolution among " + strings.Join(res.Allowed, ", ")}}
+		}
+		err = b.jira.DoTransitionWith(ctx, is.Key, t.ID, jira.ResolutionFields(name))
+	} else {
+		err = b.jira.DoTransition(ctx, is.Key, t.ID)
+	}
+	if missing := jira.MissingFields(err); len(missing) > 0 {
+		return needsJiraError{key: is.Key, to: target(t), fields: missing}
+	}
+	if err != nil {
 		return err
 	}
 	b.noteInJira(ctx, is.Key, fmt.Sprintf("Moved from %s to %s by %s", markup.Escape(is.Status), markup.Escape(target(t)), markup.Escape(Attribution(by))), at)
 	b.log.WithField("issue", is.Key).Info("issue transitioned by command")
 	return nil
+}
+
+func fieldNames(fields []jira.TransitionField) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// allowedName finds want among the values a field allows, ignoring case;
+// a field that lists none takes anything.
+func allowedName(f jira.TransitionField, want string) (string, bool) {
+	if len(f.Allowed) == 0 {
+		return want, true
+	}
+	for _, a := range f.Allowed {
+		if strings.EqualFold(a, want) {
+			return a, true
+		}
+	}
+	return "", false
 }

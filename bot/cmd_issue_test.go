@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
@@ -249,5 +250,41 @@ func TestStaleButtons(t *testing.T) {
 	got := h.press(testAlice, card, findButton(t, card, "Transition").Data)
 	if !got.Alert || !strings.Contains(got.Text, key+" not found") {
 		t.Errorf("deleted issue answered %+v", got)
+	}
+}
+
+// A transition whose screen requires a resolution (a typical Data Center
+// "Resolve" screen, modelled by the fake) offers the resolutions as
+// buttons, or takes resolution=NAME; a screen with other required fields
+// sends the user to Jira. Never Jira's raw 400.
+func TestTransitionScreens(t *testing.T) {
+	h := newHarness(t)
+	h.jira.RequireOnTransition("Done", jiratest.ResolutionField())
+	h.jira.RequireOnTransition("In Progress", jiratest.TransitionField{ID: "customfield_10050", Name: "Root cause", Required: true})
+
+	// Buttons, then a press on one.
+	key := h.newIssue("Disk full")
+	answer := h.ask(testAlice, "/transition "+key+" done")
+	wantText(t, answer, "needs a resolution")
+	fixed := findButton(t, answer, "Fixed")
+	h.press(testAlice, answer, fixed.Data)
+	if is, _ := h.jira.Issue(key); is.Status != "Done" || is.Resolution != "Fixed" {
+		t.Errorf("after the press: status %q, resolution %q", is.Status, is.Resolution)
+	}
+
+	// resolution=NAME, any case.
+	other := h.newIssue("Fan noise")
+	wantText(t, h.ask(testAlice, "/transition "+other+" done resolution=won't do"), "To Do → Done")
+	if is, _ := h.jira.Issue(other); is.Status != "Done" || is.Resolution != "Won't Do" {
+		t.Errorf("resolution=: status %q, resolution %q", is.Status, is.Resolution)
+	}
+	// A resolution the screen does not offer changes nothing.
+	third := h.newIssue("Printer")
+	wantText(t, h.ask(testAlice, "/transition "+third+" done resolution=Whatever"), "a resolution among Fixed, Won't Do, Duplicate")
+
+	// Another required field: a short line with a link, nothing changed.
+	wantText(t, h.ask(testAlice, "/transition "+third+" in progress"), "needs Root cause", "do it in Jira", h.jira.URL+"/browse/"+third)
+	if is, _ := h.jira.Issue(third); is.Status != "To Do" {
+		t.Errorf("status %q after a refused transition", is.Status)
 	}
 }

@@ -48,7 +48,7 @@ func commandList() []command {
 		{name: "new", args: "[PROJECT] summary", help: "create an issue (more lines: description)", run: (*Bot).cmdNew},
 		{name: "comment", args: "KEY text", help: "comment on an issue", run: (*Bot).cmdComment},
 		{name: "assign", args: "KEY me|user|none", help: "assign an issue", run: (*Bot).cmdAssign},
-		{name: "transition", args: "KEY [status]", help: "move an issue along its workflow", run: (*Bot).cmdTransition},
+		{name: "transition", args: "KEY [status] [resolution=NAME]", help: "move an issue along its workflow", run: (*Bot).cmdTransition},
 		{name: "search", args: "JQL", help: "search issues, 10 per page", run: (*Bot).cmdSearch},
 		{name: "my", help: "your unresolved issues", run: (*Bot).cmdMy},
 		{name: "connect", args: "jira-email-or-username", help: "act as your Jira user for /my and assign me", run: (*Bot).cmdConnect},

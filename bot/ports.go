@@ -92,6 +92,7 @@ type Jira interface {
 	Attachments(ctx context.Context, key string) ([]jira.AttachmentInfo, error)
 	Assign(ctx context.Context, key, userID string) error
 	DoTransition(ctx context.Context, key, transitionID string) error
+	DoTransitionWith(ctx context.Context, key, transitionID string, fields map[string]any) error
 	SearchPage(ctx context.Context, jql string, start, n int) ([]jira.Card, bool, error)
 	GetProject(ctx context.Context, key string) (jira.ProjectInfo, error)
 	GetUser(ctx context.Context, id string) (jira.User, error)
