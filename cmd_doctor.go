@@ -157,9 +157,35 @@ func (d *doctor) checkJira(ctx context.Context, cfg *config.Config) {
 		return
 	}
 	d.ok("Jira reachable at %s, logged in as %s", cfg.JiraServer, me.Display())
-	for _, project := range projectsOf(cfg) {
+	projects := projectsOf(cfg)
+	for _, project := range projects {
 		d.checkProject(ctx, cfg, jc, project)
 	}
+	d.checkJiraWebhook(ctx, jc, projects)
+}
+
+// checkJiraWebhook says whether Jira's webhook for jtbot covers every
+// project served (a /link adds projects; the daemon widens the filter when
+// its account may). Reading webhooks needs a Jira admin: only a warning.
+func (d *doctor) checkJiraWebhook(ctx context.Context, jc *jira.Client, projects []string) {
+	const fix = "run: jtbot webhooks -service jira -base-url https://your-host (as a Jira admin)"
+	hooks, err := jc.Webhooks(ctx)
+	if err != nil {
+		d.warn("check the webhook in Jira's administration (System → WebHooks) by hand", "cannot read Jira's webhooks: %v", err)
+		return
+	}
+	for _, h := range hooks {
+		if h.Name != jira.WebhookName {
+			continue
+		}
+		if missing := jira.MissingProjects(h, projects); len(missing) > 0 {
+			d.bad(fix, "Jira webhook %q leaves out project(s) %s: their news never arrives", h.Name, strings.Join(missing, ", "))
+			return
+		}
+		d.ok("Jira webhook %q covers %s", h.Name, strings.Join(projects, ", "))
+		return
+	}
+	d.warn(fix+", or check that an admin registered one by hand", "no Jira webhook named %q", jira.WebhookName)
 }
 
 func (d *doctor) checkProject(ctx context.Context, cfg *config.Config, jc *jira.Client, project string) {
@@ -196,20 +222,42 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
+// projectsOf lists every project jtbot serves: CHAT_PROJECTS, JIRA_PROJECT
+// and the mappings made with /link (asked of the running daemon, or read
+// from the database when none runs).
 func projectsOf(cfg *config.Config) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range cfg.ChatProjects {
-		if !seen[p] {
+	add := func(p string) {
+		if p != "" && !seen[p] {
 			seen[p] = true
 			out = append(out, p)
 		}
 	}
-	if cfg.JiraProject != "" && !seen[cfg.JiraProject] {
-		out = append(out, cfg.JiraProject)
+	for _, p := range cfg.ChatProjects {
+		add(p)
+	}
+	add(cfg.JiraProject)
+	for _, p := range runtimeMappings(cfg.DBPath) {
+		add(p)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// runtimeMappings are the /link mappings, or none when they cannot be read.
+func runtimeMappings(dbPath string) map[int64]string {
+	if c, ok := server.DialControl(dbPath); ok {
+		m, _ := c.Mappings()
+		return m
+	}
+	store, err := openExisting(dbPath)
+	if err != nil {
+		return nil
+	}
+	defer store.Close()
+	m, _ := store.ChatProjects()
+	return m
 }
 
 func jiraFix(err error, cfg *config.Config) string {

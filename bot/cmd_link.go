@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +30,51 @@ func (b *Bot) cmdLink(ctx context.Context, m *tele.Message, args string) error {
 		return err
 	}
 	b.log.WithFields(map[string]any{"chat": m.Chat.ID, "project": p.Key}).Info("chat linked by command")
+	b.widenJiraWebhook(ctx, p.Key)
 	return b.reply(ctx, m, fmt.Sprintf("🔗 This chat is now linked to <b>%s</b> (%s): /new here creates issues there, and their news lands here.",
 		markup.EscapeHTML(p.Key), markup.EscapeHTML(p.Name)))
+}
+
+// widenJiraWebhook makes Jira's webhook for jtbot cover a newly linked
+// project, so that its news arrives. Only an admin account may: otherwise
+// the log (and jtbot doctor) name the project for an admin to add.
+func (b *Bot) widenJiraWebhook(ctx context.Context, project string) {
+	if b.cfg.JiraWebhookSecret == "" {
+		return // not jtbot's webhook to manage (poll mode without one)
+	}
+	projects, err := b.allProjects()
+	if err != nil {
+		b.log.WithError(err).Warn("cannot list the projects served")
+		return
+	}
+	added, err := b.jira.WidenWebhookFilter(ctx, projects, b.cfg.JiraWebhookSecret)
+	if err != nil {
+		b.log.WithError(err).WithField("project", project).Warn("cannot widen the Jira webhook's filter to the linked project (needs a Jira admin): run jtbot webhooks, or add it in Jira; jtbot doctor names what is missing")
+		return
+	}
+	if len(added) > 0 {
+		b.log.WithField("projects", strings.Join(added, ",")).Info("Jira webhook filter widened")
+	}
+}
+
+// allProjects are the projects of CHAT_PROJECTS, JIRA_PROJECT and /link.
+func (b *Bot) allProjects() ([]string, error) {
+	runtime, err := b.store.ChatProjects()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range []map[int64]string{b.cfg.ChatProjects, runtime} {
+		for _, p := range m {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	if p := b.cfg.JiraProject; p != "" && !slices.Contains(out, p) {
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (b *Bot) cmdUnlink(ctx context.Context, m *tele.Message, _ string) error {

@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
@@ -107,4 +110,33 @@ func TestMentionsNeedAnAllowedUser(t *testing.T) {
 	if sent := h.tg.SentTo(testGroupID); len(sent) != 0 {
 		t.Errorf("answered a refused user: %+v", sent)
 	}
+}
+
+// A /link widens the project filter of Jira's webhook for jtbot, so the
+// linked project's news arrives; the webhook's secret is kept.
+func TestLinkWidensTheJiraWebhook(t *testing.T) {
+	h := newHarness(t, "ADMIN_USERS=501")
+	h.jira.AddProject("WEB", "Website")
+	for _, hook := range h.jira.Webhooks() {
+		req, _ := http.NewRequest("DELETE", h.jira.URL+"/rest/webhooks/1.0/webhook/"+hook.ID, nil)
+		req.SetBasicAuth("bot@example.com", "jira-api-token")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	h.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: h.hooks.URL + "/webhook/jira/", Events: jira.Events,
+		Secret: testJiraSecret, JQL: "project in (OPS)"})
+	wantText(t, h.askGroup(testGroup, testAlice, "/link WEB"), "now linked to WEB")
+	hooks := h.jira.Webhooks()
+	if len(hooks) != 1 || hooks[0].JQL != "project in (OPS, WEB)" || hooks[0].Secret != testJiraSecret {
+		t.Fatalf("webhooks after /link: %+v", hooks)
+	}
+	// WEB's news now reaches the group.
+	key := ""
+	if is, err := h.jira.As(testJane).CreateIssue("WEB", "Task", "Broken link", ""); err != nil {
+		t.Fatal(err)
+	} else {
+		key = is.Key
+	}
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testGroupID && strings.Contains(m.Text, key) })
 }

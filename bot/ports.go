@@ -98,6 +98,7 @@ type Jira interface {
 	GetUser(ctx context.Context, id string) (jira.User, error)
 	FindUsers(ctx context.Context, query string) ([]jira.User, error)
 	UserID(ctx context.Context, u jira.User) (string, error)
+	WidenWebhookFilter(ctx context.Context, projects []string, secret string) ([]string, error)
 }
 
 // Telegram is the one way out to Telegram (telegram.Client).

@@ -16,8 +16,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jtbot/jtbot/storage"
 	"github.com/sirupsen/logrus"
+
+	"github.com/jtbot/jtbot/storage"
 )
 
 // The control socket lets `jtbot backup` and `jtbot queue` reach a running
@@ -85,6 +86,14 @@ func controlMux(store *storage.Store, log logrus.FieldLogger) *http.ServeMux {
 			return
 		}
 		json.NewEncoder(w).Encode(report)
+	})
+	mux.HandleFunc("GET /mappings", func(w http.ResponseWriter, r *http.Request) {
+		m, err := store.ChatProjects()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		json.NewEncoder(w).Encode(m)
 	})
 	mux.HandleFunc("POST /queue/{action}/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
@@ -234,6 +243,20 @@ func (c *Control) Queue() (QueueReport, error) {
 		return r, err
 	}
 	return r, json.NewDecoder(resp.Body).Decode(&r)
+}
+
+// Mappings are the chat → project mappings made at run time (/link).
+func (c *Control) Mappings() (map[int64]string, error) {
+	var m map[int64]string
+	resp, err := c.client.Get("http://jtbot/mappings")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp); err != nil {
+		return nil, err
+	}
+	return m, json.NewDecoder(resp.Body).Decode(&m)
 }
 
 // Act retries or drops a dead letter in the daemon.

@@ -197,8 +197,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	switch {
 	case strings.HasPrefix(path, "/rest/api/2/"):
 		s.routeAPI(w, r, segments(path, "/rest/api/2/"))
-	case path == "/rest/webhooks/1.0/webhook" || strings.HasPrefix(path, "/rest/webhooks/1.0/webhook/"):
+	case !s.opts.WebhookAPI10 && (path == "/rest/webhooks/1.0/webhook" || strings.HasPrefix(path, "/rest/webhooks/1.0/webhook/")):
 		id := strings.Join(segments(path, "/rest/webhooks/1.0/webhook"), "/")
+		s.handleHooks(w, r, id)
+	case s.opts.WebhookAPI10 && (path == "/rest/jira-webhook/1.0/webhooks" || strings.HasPrefix(path, "/rest/jira-webhook/1.0/webhooks/")):
+		id := strings.Join(segments(path, "/rest/jira-webhook/1.0/webhooks"), "/")
 		s.handleHooks(w, r, id)
 	case strings.HasPrefix(path, "/secure/attachment/"):
 		s.downloadAttachment(w, r, segments(path, "/secure/attachment/"))

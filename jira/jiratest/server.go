@@ -68,6 +68,14 @@ type Options struct {
 	// this long ago (by Now) from /search/jql unless the request's
 	// reconcileIssues names them, as Cloud's search index lags. 0: none.
 	SearchLag time.Duration
+	// WebhookAPI10 serves the admin webhook API where Data Center 10 moved
+	// it, rest/jira-webhook/1.0/webhooks (numeric ids, the filter also
+	// reported under "configuration", the shape of the Data Center 10/11
+	// REST docs), and answers 404 on the old rest/webhooks/1.0/webhook
+	// ("Jira 10 ... moved the webhook REST resource", Atlassian's Data
+	// Center 10 upgrade notes; n8n's and Sentry's Jira integrations call
+	// the new path on 10+).
+	WebhookAPI10 bool
 }
 
 // User is a Jira user. Cloud names users by AccountID, Data Center by Name

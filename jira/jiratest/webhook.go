@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -325,12 +326,27 @@ type hookBody struct {
 	ExcludeBody *bool             `json:"excludeBody"`
 	Secret      *string           `json:"secret"`
 	Enabled     *bool             `json:"enabled"`
+	// Configuration is Data Center 10's form of the filter.
+	Configuration map[string]string `json:"configuration"`
 }
 
 const filterKey = "issue-related-events-section"
 
 func (s *Server) hookJSON(h *webhook) obj {
 	events := append([]string{}, h.Events...)
+	if s.opts.WebhookAPI10 {
+		id, _ := strconv.Atoi(h.ID)
+		return obj{
+			"id":            id,
+			"name":          h.Name,
+			"url":           h.URL,
+			"events":        events,
+			"active":        !h.Disabled,
+			"configuration": obj{"FILTERS": h.JQL, "EXCLUDE_BODY": strconv.FormatBool(h.ExcludeBody)},
+			"createdDate":   h.updated.UnixMilli(),
+			"updatedDate":   h.updated.UnixMilli(),
+		}
+	}
 	return obj{
 		"self":                   s.URL + "/rest/webhooks/1.0/webhook/" + h.ID,
 		"name":                   h.Name,
@@ -367,6 +383,9 @@ func applyHookBody(h *Webhook, b hookBody) *Error {
 	}
 	if b.Filters != nil {
 		h.JQL = b.Filters[filterKey]
+	}
+	if jql, ok := b.Configuration["FILTERS"]; ok {
+		h.JQL = jql
 	}
 	if b.ExcludeBody != nil {
 		h.ExcludeBody = *b.ExcludeBody
@@ -422,7 +441,9 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request) {
 	h.ID = s.nextID(&s.seq.hook)
 	s.hooks = append(s.hooks, h)
 	s.changedLocked()
-	w.Header().Set("Location", s.URL+"/rest/webhooks/1.0/webhook/"+h.ID)
+	if !s.opts.WebhookAPI10 {
+		w.Header().Set("Location", s.URL+"/rest/webhooks/1.0/webhook/"+h.ID)
+	}
 	writeJSON(w, 201, s.hookJSON(h))
 }
 
