@@ -49,6 +49,9 @@ type world struct {
 	reload chan os.Signal
 	// reloaded hears of each SIGHUP the daemon handled.
 	reloaded chan struct{}
+	// watchInterval, when set, is how often the daemon refreshes the
+	// webhook and certificate gauges (default: a minute).
+	watchInterval time.Duration
 }
 
 func (w *world) scheme() string {
@@ -130,8 +133,9 @@ func (w *world) start(t *testing.T, poll bool, extra ...string) *running {
 			cfg.TelegramWebhookURL = w.scheme() + "://" + addr + "/webhook/telegram/"
 			addrc <- addr
 		}, reload: w.reload, environ: env,
-			serving:  func() { close(serving) },
-			reloaded: func() { w.reloaded <- struct{}{} }})
+			serving:       func() { close(serving) },
+			reloaded:      func() { w.reloaded <- struct{}{} },
+			watchInterval: w.watchInterval})
 	}()
 	var addr string
 	select {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -109,6 +110,9 @@ type hooks struct {
 	serving func()
 	// reloaded, when set, learns that a SIGHUP was handled.
 	reloaded func()
+	// watchInterval, when set, replaces defaultWatchInterval: how often
+	// the watchers refresh the webhook and certificate gauges.
+	watchInterval time.Duration
 }
 
 // daemon serves until ctx ends.
@@ -193,10 +197,11 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 	parts := daemonParts{
 		bot:      bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Telegram: tgc, Log: logger, Metrics: stats}),
 		receiver: telegram.NewReceiver(tgc, inbound, hook),
-		watchers: []func(context.Context){func(ctx context.Context) { watchCerts(ctx, cfg, cert, stats) }},
 	}
+	interval := cmp.Or(h.watchInterval, defaultWatchInterval)
+	parts.watchers = append(parts.watchers, func(ctx context.Context) { watchCerts(ctx, interval, cfg, cert, stats) })
 	if hook != nil {
-		parts.watchers = append(parts.watchers, func(ctx context.Context) { watchWebhook(ctx, tgc, stats, log) })
+		parts.watchers = append(parts.watchers, func(ctx context.Context) { watchWebhook(ctx, interval, tgc, stats, log) })
 	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)

@@ -22,8 +22,14 @@ import (
 )
 
 // selfSignedCert writes a self-signed certificate for 127.0.0.1 and
-// localhost and returns its PEM and the file paths.
+// localhost, valid for a day, and returns its PEM and the file paths.
 func selfSignedCert(t *testing.T, dir, name string) (certPEM []byte, certFile, keyFile string) {
+	t.Helper()
+	return selfSignedCertFor(t, dir, name, 24*time.Hour)
+}
+
+// selfSignedCertFor is selfSignedCert valid for the given time from now.
+func selfSignedCertFor(t *testing.T, dir, name string, validity time.Duration) (certPEM []byte, certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -35,7 +41,7 @@ func selfSignedCert(t *testing.T, dir, name string) (certPEM []byte, certFile, k
 		DNSNames:     []string{"localhost"},
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
 		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotAfter:     time.Now().Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/jtbot/jtbot/telegram"
 )
 
-// watchInterval is how often the gauges that alerts read are refreshed
-// from outside jtbot: the alert rules look at 10–15 minute windows.
-const watchInterval = time.Minute
+// defaultWatchInterval is how often the gauges that alerts read are
+// refreshed from outside jtbot: the alert rules look at 10–15 minute
+// windows. hooks.watchInterval overrides it (tests).
+const defaultWatchInterval = time.Minute
 
 // every runs f now and then every interval until ctx ends.
 func every(ctx context.Context, interval time.Duration, f func()) {
@@ -32,8 +33,8 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 
 // watchWebhook exports Telegram's view of our webhook (getWebhookInfo):
 // deliveries Telegram could not make show up there, not in our logs.
-func watchWebhook(ctx context.Context, tg *telegram.Client, stats *metrics.Metrics, log logrus.FieldLogger) {
-	every(ctx, watchInterval, func() {
+func watchWebhook(ctx context.Context, interval time.Duration, tg *telegram.Client, stats *metrics.Metrics, log logrus.FieldLogger) {
+	every(ctx, interval, func() {
 		info, err := tg.WebhookInfo(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -51,11 +52,11 @@ func watchWebhook(ctx context.Context, tg *telegram.Client, stats *metrics.Metri
 
 // watchCerts exports the serving certificate's expiry, after SIGHUP
 // reloads and ACME renewals too.
-func watchCerts(ctx context.Context, cfg *config.Config, files *server.CertFiles, stats *metrics.Metrics) {
+func watchCerts(ctx context.Context, interval time.Duration, cfg *config.Config, files *server.CertFiles, stats *metrics.Metrics) {
 	if files == nil && cfg.TLSDomain == "" {
 		return
 	}
-	every(ctx, watchInterval, func() {
+	every(ctx, interval, func() {
 		if files != nil {
 			stats.SetCertExpiry(files.Leaf().NotAfter)
 			return

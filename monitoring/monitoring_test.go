@@ -17,48 +17,22 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jtbot/jtbot/metrics"
+	"github.com/jtbot/jtbot/monitoring/promtest"
 	"github.com/jtbot/jtbot/storage"
 )
-
-// tool finds a Prometheus binary. Without it the tests skip on a developer
-// machine but fail in CI, where .ci/run installs it.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed and CI is set (Debian: apt-get install prometheus)", name)
-	}
-	t.Skipf("%s is not installed: skipping (Debian: apt-get install prometheus; with CI set this fails)", name)
-	return ""
-}
 
 // alertNames are the alerts alerts.yml defines, in order.
 func alertNames(t *testing.T) []string {
 	t.Helper()
-	rules, err := os.ReadFile("alerts.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, m := range regexp.MustCompile(`(?m)^\s*- alert: (\w+)\s*$`).FindAllSubmatch(rules, -1) {
-		names = append(names, string(m[1]))
-	}
-	if len(names) == 0 {
-		t.Fatal("alerts.yml defines no alerts")
-	}
-	return names
+	return promtest.AlertNames(t, "alerts.yml")
 }
 
 func TestRulesPassPromtool(t *testing.T) {
-	promtool := tool(t, "promtool")
+	promtool := promtest.Binary(t, "promtool")
 	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()
 		if err != nil {
@@ -103,7 +77,7 @@ func TestEveryAlertHasUnitTests(t *testing.T) {
 // asks Prometheus that each alert is pending or firing and that every
 // dashboard query returns data.
 func TestAlertsAndDashboardAgainstPrometheus(t *testing.T) {
-	prometheusBin := tool(t, "prometheus")
+	prometheusBin := promtest.Binary(t, "prometheus")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -153,7 +127,7 @@ func TestAlertsAndDashboardAgainstPrometheus(t *testing.T) {
 	m.SetCertExpiry(now.Add(3 * 24 * time.Hour))  // CertificateExpiresSoon
 	m.SetWebhookInfo(1, now.Add(-30*time.Second)) // TelegramWebhookFailing, part 1
 
-	base := startPrometheus(ctx, t, prometheusBin, dir, []string{target.addr, deadTarget})
+	prom := promtest.Start(ctx, t, prometheusBin, dir, promtest.Config{Rules: "alerts.yml", Targets: []string{target.addr, deadTarget}})
 
 	// Bad states that are changes: Prometheus must have seen the before.
 	target.waitScrapes(ctx, t, 2)
@@ -164,35 +138,7 @@ func TestAlertsAndDashboardAgainstPrometheus(t *testing.T) {
 	target.waitScrapes(ctx, t, 2)
 
 	t.Run("alerts", func(t *testing.T) {
-		want := alertNames(t)
-		var states map[string]string
-		ok := poll(ctx, 20*time.Second, func() bool {
-			var alerts struct {
-				Alerts []struct {
-					Labels map[string]string `json:"labels"`
-					State  string            `json:"state"`
-				} `json:"alerts"`
-			}
-			query(ctx, t, base, "/api/v1/alerts", nil, &alerts)
-			states = map[string]string{}
-			for _, a := range alerts.Alerts {
-				states[a.Labels["alertname"]] = a.State
-			}
-			for _, name := range want {
-				if s := states[name]; s != "pending" && s != "firing" {
-					return false
-				}
-			}
-			return true
-		})
-		if !ok {
-			for _, name := range want {
-				if s := states[name]; s != "pending" && s != "firing" {
-					t.Errorf("%s: not pending or firing (state %q)", name, s)
-				}
-			}
-			logRules(ctx, t, base)
-		}
+		prom.WaitAlerts(ctx, t, 20*time.Second, alertNames(t)...)
 	})
 
 	t.Run("rules", func(t *testing.T) {
@@ -207,7 +153,7 @@ func TestAlertsAndDashboardAgainstPrometheus(t *testing.T) {
 				} `json:"rules"`
 			} `json:"groups"`
 		}
-		query(ctx, t, base, "/api/v1/rules", nil, &rules)
+		prom.Query(ctx, t, "/api/v1/rules", nil, &rules)
 		n := 0
 		for _, g := range rules.Groups {
 			for _, r := range g.Rules {
@@ -232,13 +178,13 @@ func TestAlertsAndDashboardAgainstPrometheus(t *testing.T) {
 		for _, p := range dashboardQueries(t) {
 			expr := strings.NewReplacer(`$job`, "jtbot", `$instance`, ".*", `$__rate_interval`, "1m").Replace(p.expr)
 			var last string
-			ok := poll(ctx, 3*time.Second, func() bool {
+			ok := promtest.Poll(ctx, 3*time.Second, func() bool {
 				var result struct {
 					Result []struct {
 						Value [2]any `json:"value"`
 					} `json:"result"`
 				}
-				query(ctx, t, base, "/api/v1/query", url.Values{"query": {expr}}, &result)
+				prom.Query(ctx, t, "/api/v1/query", url.Values{"query": {expr}}, &result)
 				last = fmt.Sprint(result.Result)
 				for _, r := range result.Result {
 					s, _ := r.Value[1].(string)
@@ -346,162 +292,4 @@ func roundTrip(t *testing.T, rt http.RoundTripper, u string) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-}
-
-// startPrometheus runs prometheus on a free port, scraping targets every
-// second as job "jtbot", with alerts.yml loaded and every "for" cut to 1s
-// (the shipped durations are minutes). It returns the API's base URL once
-// Prometheus is ready, and stops it when the test ends.
-func startPrometheus(ctx context.Context, t *testing.T, bin, dir string, targets []string) string {
-	t.Helper()
-	rules, err := os.ReadFile("alerts.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules = regexp.MustCompile(`(?m)^(\s+for:\s*)\S+`).ReplaceAll(rules, []byte("${1}1s"))
-	rulesPath := filepath.Join(dir, "alerts.yml")
-	quoted := make([]string, len(targets))
-	for i, a := range targets {
-		quoted[i] = strconv.Quote(a)
-	}
-	config := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-scrape_configs:
-  - job_name: jtbot
-    static_configs:
-      - targets: [%s]
-`, rulesPath, strings.Join(quoted, ", "))
-	configPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(rulesPath, rules, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	logPath := filepath.Join(dir, "prometheus.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(bin,
-		"--config.file="+configPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			logs, _ := os.ReadFile(logPath)
-			t.Logf("prometheus log:\n%s", logs)
-		}
-	})
-
-	base := "http://" + addr
-	ready := poll(ctx, 20*time.Second, func() bool {
-		select {
-		case <-exited:
-			return true
-		default:
-		}
-		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/-/ready", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	select {
-	case <-exited:
-		t.Fatalf("prometheus exited: %v", cmd.ProcessState)
-	default:
-	}
-	if !ready {
-		t.Fatal("prometheus did not become ready")
-	}
-	return base
-}
-
-// poll checks cond every 200 ms until it holds, for at most timeout.
-// Prometheus is another process: its API is the only way to learn what it
-// decided.
-func poll(ctx context.Context, timeout time.Duration, cond func() bool) bool {
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		select {
-		case <-tick.C:
-		case <-deadline.C:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-// query GETs a Prometheus API path and decodes its data into out.
-func query(ctx context.Context, t *testing.T, base, path string, params url.Values, out any) {
-	t.Helper()
-	u := base + path
-	if params != nil {
-		u += "?" + params.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	var envelope struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&envelope); err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	if envelope.Status != "success" {
-		t.Fatalf("GET %s: %s", u, envelope.Error)
-	}
-	if err := json.Unmarshal(envelope.Data, out); err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-}
-
-// logRules shows what Prometheus made of each rule, for a failed test.
-func logRules(ctx context.Context, t *testing.T, base string) {
-	var rules json.RawMessage
-	query(ctx, t, base, "/api/v1/rules", nil, &rules)
-	t.Logf("rules: %s", rules)
 }
