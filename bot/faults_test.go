@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,30 @@ func TestJiraConnectionRefusedIsRetried(t *testing.T) {
 	}
 	if _, dead := h.store.Depth(); dead != 0 {
 		t.Errorf("%d dead letters, want 0", dead)
+	}
+}
+
+// A reply waiting for Jira (every comment answered 503) holds back the
+// chat's later replies, not its commands: /help is answered meanwhile.
+func TestCommandsAnsweredWhileAReplyWaitsForJira(t *testing.T) {
+	h := newHarness(t, "CHAT_PROJECTS="+strconv.FormatInt(testGroupID, 10)+":OPS")
+	key := h.newIssue("Disk full")
+	root := h.seedRoot(key, testGroupID)
+	if err := h.store.LinkMessage(root.ChatID, root.MessageID, storage.Link{Issue: key}); err != nil {
+		t.Fatal(err)
+	}
+	h.jira.FailNext("POST", "/rest/api/2/issue/"+key+"/comment", 1000, 503, 0)
+	h.tg.Push(h.tg.GroupMessage(testGroup, testAlice, "still full", root.MessageID))
+	if !h.waitStore(func() bool {
+		items, _ := h.store.Pending(0)
+		return len(items) == 1 && items[0].Attempts >= 1
+	}) {
+		t.Fatalf("the reply did not wait for Jira\n%s", h.logText())
+	}
+	wantText(t, h.askGroup(testGroup, testAlice, "/help"), "Commands")
+	var items []storage.Item
+	h.waitStore(func() bool { items, _ = h.store.Pending(0); return len(items) == 1 })
+	if len(items) != 1 || !strings.Contains(items[0].LastError, "503") {
+		t.Errorf("only the reply should still wait for Jira: %d items queued", len(items))
 	}
 }
