@@ -8,6 +8,8 @@ DESTDIR ?=
 FUZZTIME ?= 1m
 
 SOAKTIME ?= 3m
+# SOAKLAG=2s: the fake Jira's search lags like Jira Cloud's.
+SOAKLAG ?= 0s
 
 .PHONY: build run test demo lint install bench soak fuzz clean
 
@@ -36,7 +38,7 @@ bench: build
 # Mixed load both ways with a fault schedule against the real daemon; fails
 # on any lost or doubled item, dead letter, goroutine leak or RSS over 80 MB.
 soak: build
-	go run ./bench -bin ./jtbot -soak $(SOAKTIME)
+	go run ./bench -bin ./jtbot -soak $(SOAKTIME) -search-lag $(SOAKLAG)
 
 # Every fuzz target for FUZZTIME each; seeds are the committed fixtures and
 # testdata/fuzz corpora.

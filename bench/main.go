@@ -42,12 +42,13 @@ func main() {
 	dur := flag.Duration("duration", 3*time.Second, "how long each load step runs")
 	maxLinks := flag.Int("links", 1_000_000, "largest link count for the start-up measurement")
 	soakFor := flag.Duration("soak", 0, "instead of measuring, run a mixed load with faults for this long")
+	searchLag := flag.Duration("search-lag", 0, "soak: the fake Jira's /search/jql misses issues this young (Cloud's eventual consistency); jtbot waits twice that")
 	goBench := flag.String("gobench", "", "output of the Go benchmarks to include")
 	notes := flag.String("notes", "bench/notes.md", "hand-written notes appended to the table")
 	flag.StringVar(&drainProfile, "drainprofile", "", "write a CPU profile of the daemon while it drains the ingested backlog")
 	flag.Parse()
 	if *soakFor > 0 {
-		if err := soak(*bin, *soakFor); err != nil {
+		if err := soak(*bin, *soakFor, *searchLag); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -119,7 +120,7 @@ func runAll(r *report, bin string, dur time.Duration, maxLinks int) error {
 	if err != nil {
 		return err
 	}
-	d, err := startWorld(bin)
+	d, err := startWorld(bin, 0)
 	if err != nil {
 		return err
 	}
@@ -153,15 +154,17 @@ type world struct {
 	addr string
 	dir  string
 	logs bytes.Buffer
+	// searchLag is the fake Jira's search lag; the daemon waits twice it.
+	searchLag time.Duration
 }
 
-func startWorld(bin string) (*world, error) {
-	w := &world{tg: telegramtest.NewServer(token)}
+func startWorld(bin string, searchLag time.Duration) (*world, error) {
+	w := &world{tg: telegramtest.NewServer(token), searchLag: searchLag}
 	w.tg.AddChat(telegramtest.Chat{ID: channelID, Type: "channel", Title: "Bench"})
 	for i := 0; i < postChannels; i++ {
 		w.tg.AddChat(postChannel(i))
 	}
-	w.jira = jiratest.NewServer(jiratest.Options{User: "bench@example.com", Token: "t"})
+	w.jira = jiratest.NewServer(jiratest.Options{User: "bench@example.com", Token: "t", SearchLag: searchLag})
 	w.jira.AddProject("OPS", "Operations")
 	for i := 0; i < deliveryChats; i++ {
 		w.jira.AddProject(fmt.Sprintf("D%d", i), "Delivery")
@@ -193,7 +196,7 @@ func (w *world) env(db string) []string {
 		"TELEGRAM_HOOK_TOKEN=" + token, "TELEGRAM_API_URL=" + w.tg.URL,
 		"JIRA_SERVER=" + w.jira.URL, "JIRA_USER=bench@example.com", "JIRA_TOKEN=t",
 		"JIRA_WEBHOOK_SECRET=" + jiraSecret, chatProjects(),
-		"ALLOWED_USERS=*", "COALESCE_WINDOW=0", "JIRA_SEARCH_SETTLE=0s", "LISTEN_ADDR=" + w.addr, "DB_PATH=" + db, "LOG_LEVEL=warn",
+		"ALLOWED_USERS=*", "COALESCE_WINDOW=0", "JIRA_SEARCH_SETTLE=" + (2 * w.searchLag).String(), "LISTEN_ADDR=" + w.addr, "DB_PATH=" + db, "LOG_LEVEL=warn",
 	}
 }
 

@@ -17,8 +17,8 @@ import (
 // soak runs a mixed load in both directions against the real daemon for
 // dur, with faults injected on a schedule, then checks that nothing was
 // lost or doubled and that goroutines and memory came back down.
-func soak(bin string, dur time.Duration) error {
-	w, err := startWorld(bin)
+func soak(bin string, dur, searchLag time.Duration) error {
+	w, err := startWorld(bin, searchLag)
 	if err != nil {
 		return err
 	}
