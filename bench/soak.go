@@ -60,7 +60,6 @@ type soakLoad struct {
 	comments int
 	faultsN  int
 	rss      []float64
-	answers  []int // message ids of answers seen, to reply to
 }
 
 func (l *soakLoad) every(stop <-chan struct{}, d time.Duration, f func()) {
@@ -76,23 +75,24 @@ func (l *soakLoad) every(stop <-chan struct{}, d time.Duration, f func()) {
 	}
 }
 
+// posts go round-robin over the bench channels: 5/s in all, so that each
+// channel's answers and notifications stay inside Telegram's twenty
+// messages a minute per group.
 func (l *soakLoad) posts(stop <-chan struct{}) {
-	chat := telegramtest.Chat{ID: channelID, Type: "channel", Title: "Bench"}
 	l.every(stop, 200*time.Millisecond, func() {
 		l.mu.Lock()
 		i := l.nPosts
 		l.nPosts++
 		l.mu.Unlock()
-		l.w.tg.Push(l.w.tg.ChannelPost(chat, fmt.Sprintf("soak post %d\nsome text", i)))
+		l.w.tg.Push(l.w.tg.ChannelPost(postChannel(i%postChannels), fmt.Sprintf("soak post %d\nsome text", i)))
 	})
 }
 
 // replies answer a random bot answer, in the mapped chat seen as a group.
 func (l *soakLoad) replies(stop <-chan struct{}) {
-	group := telegramtest.Chat{ID: channelID, Type: "supergroup", Title: "Bench"}
 	user := telegramtest.User{ID: 42, FirstName: "Soak", Username: "soak"}
 	l.every(stop, 150*time.Millisecond, func() {
-		answers := l.answerIDs()
+		answers := l.botAnswers()
 		if len(answers) == 0 {
 			return
 		}
@@ -100,18 +100,21 @@ func (l *soakLoad) replies(stop <-chan struct{}) {
 		i := l.nReplies
 		l.nReplies++
 		l.mu.Unlock()
-		l.w.tg.Push(l.w.tg.GroupMessage(group, user, fmt.Sprintf("soak reply %d", i), answers[rand.IntN(len(answers))]))
+		a := answers[rand.IntN(len(answers))]
+		group := telegramtest.Chat{ID: a.ChatID, Type: "supergroup", Title: "Bench"}
+		l.w.tg.Push(l.w.tg.GroupMessage(group, user, fmt.Sprintf("soak reply %d", i), a.MessageID))
 	})
 }
 
-func (l *soakLoad) answerIDs() []int {
-	var ids []int
-	for _, m := range l.w.tg.SentTo(channelID) {
+// botAnswers are the bot's answers under posts, in every bench channel.
+func (l *soakLoad) botAnswers() []telegramtest.SentMessage {
+	var out []telegramtest.SentMessage
+	for _, m := range l.w.tg.Sent() {
 		if strings.HasPrefix(m.Text, "📝") {
-			ids = append(ids, m.MessageID)
+			out = append(out, m)
 		}
 	}
-	return ids
+	return out
 }
 
 func (l *soakLoad) jiraComments(stop <-chan struct{}) {
