@@ -38,9 +38,11 @@ type Bot struct {
 	now   func() time.Time
 	stats Stats
 
-	running atomic.Bool   // connected to Telegram and working the queue
-	ready   chan struct{} // closed once running
-	names   names         // Jira accountId, name or key → display name
+	running atomic.Bool             // connected to Telegram and working the queue
+	ready   chan struct{}           // closed once running
+	names   names                   // Jira accountId, name or key → display name
+	members answers[[2]int64, bool] // getChatMember: chat, user → member
+	linked  answers[int64, int64]   // getChat: chat → linked chat
 }
 
 // New builds the bot without contacting anything; Run does that.

@@ -49,18 +49,28 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 	}
 	ctx, cancel := context.WithTimeout(ctx, callbackBudget)
 	defer cancel()
+	sc, err := b.scopeOf(ctx, c.Message.Chat, c.Sender)
+	if err != nil {
+		return b.pressFailed(err, "")
+	}
 	kind, rest, _ := strings.Cut(c.Data, "|")
 	if kind == cbSearchPage {
-		return b.pressSearch(ctx, c, rest)
+		return b.pressSearch(ctx, c, sc, rest)
 	}
 	key, arg, _ := strings.Cut(rest, "|")
 	key, ok := issueKey(key)
 	if !ok {
 		return alert("This button no longer works.")
 	}
+	if !sc.allows(key) {
+		return alert(sc.refusal(key))
+	}
 	is, err := b.jira.GetIssue(ctx, key)
 	if err != nil {
 		return b.pressFailed(err, key)
+	}
+	if text, refused := sc.refuseCard(key, is); refused {
+		return alert(text)
 	}
 	switch kind {
 	case cbCard:
@@ -154,13 +164,13 @@ func (b *Bot) pressWatch(ctx context.Context, c *tele.Callback, is jira.Card) pr
 	return b.showCardFor(ctx, c, is, true, "Watching "+is.Key+": I'll send you a private message about each change")
 }
 
-func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, arg string) pressResult {
+func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, sc scope, arg string) pressResult {
 	page, err := strconv.Atoi(arg)
 	jql, ok := searchOf(c.Message)
 	if err != nil || page < 0 || page >= maxSearchPage || !ok {
 		return alert("This button no longer works.")
 	}
-	text, kb, err := b.searchPage(ctx, jql, page)
+	text, kb, err := b.searchPage(ctx, sc, jql, page)
 	if err != nil {
 		return b.pressFailed(err, "")
 	}

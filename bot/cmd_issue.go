@@ -20,9 +20,9 @@ func (b *Bot) cmdIssue(ctx context.Context, m *tele.Message, args string) error 
 	if !ok {
 		return b.reply(ctx, m, usage("issue"))
 	}
-	is, err := b.jira.GetIssue(ctx, key)
-	if err != nil {
-		return b.failed(ctx, m, err, key)
+	is, ok, err := b.reach(ctx, m, key)
+	if !ok {
+		return err
 	}
 	watching, err := b.watching(key, m.Sender.ID)
 	if err != nil {
@@ -153,6 +153,9 @@ func (b *Bot) cmdComment(ctx context.Context, m *tele.Message, args string) erro
 	if !ok || text == "" {
 		return b.reply(ctx, m, usage("comment"))
 	}
+	if _, ok, err := b.reach(ctx, m, key); !ok {
+		return err
+	}
 	body := "_" + markup.Escape(Attribution(m.Sender)) + "_\n" + markup.Escape(text)
 	id, err := b.jira.AddComment(ctx, key, body)
 	if err != nil {
@@ -172,6 +175,9 @@ func (b *Bot) cmdAssign(ctx context.Context, m *tele.Message, args string) error
 	key, who, ok := splitKey(args)
 	if !ok || who == "" {
 		return b.reply(ctx, m, usage("assign"))
+	}
+	if _, ok, err := b.reach(ctx, m, key); !ok {
+		return err
 	}
 	id, name, problem, err := b.assignee(ctx, m.Sender, who)
 	if err != nil {
@@ -261,9 +267,9 @@ func (b *Bot) cmdTransition(ctx context.Context, m *tele.Message, args string) e
 	if !ok {
 		return b.reply(ctx, m, usage("transition"))
 	}
-	is, err := b.jira.GetIssue(ctx, key)
-	if err != nil {
-		return b.failed(ctx, m, err, key)
+	is, ok, err := b.reach(ctx, m, key)
+	if !ok {
+		return err
 	}
 	if len(is.Transitions) == 0 {
 		return b.reply(ctx, m, b.keyLink(key)+" has no transitions jtbot may make from "+markup.EscapeHTML(is.Status)+".")

@@ -128,11 +128,16 @@ func (b *Bot) onMentions(ctx context.Context, m *tele.Message) error {
 	if text == "" || !b.allowed(m.Sender) {
 		return nil
 	}
-	if _, mapped, err := b.project(m.Chat.ID); err != nil || !mapped {
+	projects, err := b.chatProjects(ctx, m.Chat.ID)
+	if err != nil || len(projects) == 0 {
 		return err
 	}
+	sc := scope{projects: projects}
 	var lines []string
 	for _, key := range mentionedKeys(text) {
+		if !sc.allows(key) {
+			continue // a mention is no request: other projects get no answer at all
+		}
 		first, err := b.store.Remember("mention:"+strconv.FormatInt(m.Chat.ID, 10)+":"+key, mentionQuiet)
 		if err != nil {
 			return err
@@ -146,7 +151,9 @@ func (b *Bot) onMentions(ctx context.Context, m *tele.Message) error {
 			b.log.WithError(err).WithField("issue", key).Debug("no card for a mentioned key")
 			continue
 		}
-		lines = append(lines, b.oneLine(is))
+		if sc.showable(is) {
+			lines = append(lines, b.oneLine(is))
+		}
 	}
 	if len(lines) == 0 {
 		return nil

@@ -48,73 +48,47 @@ func (b *Bot) cmdNew(ctx context.Context, m *tele.Message, args string) error {
 	return b.publish(ctx, d, project, m, b.newFailed)
 }
 
-// newProject finds where /new files its issue: the chat's project in a
-// group, in a DM the project named first or else JIRA_PROJECT. rest is args
-// without the project. An empty project means the user was told why.
+// newProject finds where /new files its issue: the project named first
+// when it is one of the scope's, else the chat's own project, or in a DM
+// JIRA_PROJECT. rest is args without the project. An empty project means
+// the user was told why.
 func (b *Bot) newProject(ctx context.Context, m *tele.Message, args string) (project, rest string, err error) {
-	if m.Chat.Type != tele.ChatPrivate {
-		p, ok, err := b.project(m.Chat.ID)
-		if err != nil || ok {
-			return p, args, err
-		}
-		return "", "", b.reply(ctx, m, "This chat is not linked to a Jira project: an admin can link it with /link PROJECT.")
+	sc, err := b.scopeOf(ctx, m.Chat, m.Sender)
+	if err != nil {
+		return "", "", err
 	}
 	word, after := splitWord(args)
-	p, ok, err := b.isProject(ctx, word)
-	if err != nil {
-		return "", "", b.failed(ctx, m, err, "Project "+word)
+	if upper := strings.ToUpper(word); sc.has(upper) {
+		return upper, after, nil
 	}
-	if ok {
-		return p, after, nil
+	if refused, err := b.foreignProject(ctx, m, sc, word); refused || err != nil {
+		return "", "", err
 	}
-	if b.cfg.JiraProject != "" {
+	switch {
+	case !sc.dm && len(sc.projects) > 0:
+		return sc.projects[0], args, nil
+	case sc.dm && b.cfg.JiraProject != "":
 		return b.cfg.JiraProject, args, nil
+	case sc.dm:
+		return "", "", b.reply(ctx, m, "Which project? Write /new PROJECT summary: no default project (JIRA_PROJECT) is set.")
 	}
-	return "", "", b.reply(ctx, m, "Which project? Write /new PROJECT summary: no default project (JIRA_PROJECT) is set.")
+	return "", "", b.reply(ctx, m, unmappedHint)
 }
 
-// isProject says whether the first word of /new names a project: one jtbot
-// knows already, or, typed in capitals, one Jira has. Other words start
-// the summary.
-func (b *Bot) isProject(ctx context.Context, word string) (string, bool, error) {
-	upper := strings.ToUpper(word)
-	if !projectPattern.MatchString(upper) {
-		return "", false, nil
+// foreignProject refuses a first word typed in capitals that names a Jira
+// project outside the scope; other words start the summary.
+func (b *Bot) foreignProject(ctx context.Context, m *tele.Message, sc scope, word string) (bool, error) {
+	if word == "" || word != strings.ToUpper(word) || !projectPattern.MatchString(word) {
+		return false, nil
 	}
-	known, err := b.knownProjects()
-	if err != nil {
-		return "", false, err
+	if _, err := b.jira.GetProject(ctx, word); err != nil {
+		return false, nil // not a project after all (or Jira cannot say): a summary word
 	}
-	if known[upper] {
-		return upper, true, nil
+	where := "this chat's projects"
+	if sc.dm {
+		where = "your projects"
 	}
-	if word != upper {
-		return "", false, nil
-	}
-	p, err := b.jira.GetProject(ctx, upper)
-	if jira.IsNotFound(err) {
-		return "", false, nil
-	}
-	return p.Key, err == nil, err
-}
-
-// knownProjects are JIRA_PROJECT and the projects chats are mapped to.
-func (b *Bot) knownProjects() (map[string]bool, error) {
-	rt, err := b.store.ChatProjects()
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]bool{}
-	if b.cfg.JiraProject != "" {
-		known[b.cfg.JiraProject] = true
-	}
-	for _, p := range b.cfg.ChatProjects {
-		known[p] = true
-	}
-	for _, p := range rt {
-		known[p] = true
-	}
-	return known, nil
+	return true, b.reply(ctx, m, word+" is not in "+where+".")
 }
 
 // newFailed tells the user why Jira refused /new. Jira being away is

@@ -9,6 +9,7 @@ import (
 
 	tele "gopkg.in/telebot.v3"
 
+	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 )
 
@@ -49,7 +50,14 @@ func oneLineJQL(s string) string {
 }
 
 func (b *Bot) sendSearch(ctx context.Context, m *tele.Message, jql string) error {
-	text, kb, err := b.searchPage(ctx, jql, 0)
+	sc, err := b.scopeOf(ctx, m.Chat, m.Sender)
+	if err != nil {
+		return err
+	}
+	if len(sc.projects) == 0 {
+		return b.reply(ctx, m, "You have no projects to search: ask to be added to a linked chat, or set JIRA_PROJECT.")
+	}
+	text, kb, err := b.searchPage(ctx, sc, jql, 0)
 	if err != nil {
 		return b.failed(ctx, m, err, "")
 	}
@@ -58,10 +66,19 @@ func (b *Bot) sendSearch(ctx context.Context, m *tele.Message, jql string) error
 }
 
 // searchPage renders one page of results with its page buttons.
-func (b *Bot) searchPage(ctx context.Context, jql string, page int) (string, *tele.ReplyMarkup, error) {
-	found, more, err := b.jira.SearchPage(ctx, jql, page*searchPageSize, searchPageSize)
+// The user's JQL is narrowed to the scope's projects so that pages are
+// full, and every hit is checked again: the text cannot be trusted to
+// keep to the narrowing ("x) OR (project = HR" closes its parenthesis).
+func (b *Bot) searchPage(ctx context.Context, sc scope, jql string, page int) (string, *tele.ReplyMarkup, error) {
+	hits, more, err := b.jira.SearchPage(ctx, scopedJQL(sc.projects, jql), page*searchPageSize, searchPageSize)
 	if err != nil {
 		return "", nil, err
+	}
+	var found []jira.Card
+	for _, is := range hits {
+		if sc.showable(is) {
+			found = append(found, is)
+		}
 	}
 	lines := []string{searchHead + markup.EscapeHTML(jql)}
 	switch {
@@ -97,4 +114,72 @@ func searchOf(m *tele.Message) (string, bool) {
 	first, _, _ := strings.Cut(m.Text, "\n")
 	jql, ok := strings.CutPrefix(first, searchHead)
 	return jql, ok && jql != ""
+}
+
+// scopedJQL limits jql to projects: "project in (…) AND (where) ORDER BY …".
+func scopedJQL(projects []string, jql string) string {
+	quoted := make([]string, len(projects))
+	for i, p := range projects {
+		quoted[i] = strconv.Quote(p)
+	}
+	scoped := "project in (" + strings.Join(quoted, ", ") + ")"
+	where, order := splitOrderBy(jql)
+	if strings.TrimSpace(where) != "" {
+		scoped += " AND (" + where + ")"
+	}
+	if order != "" {
+		scoped += " " + order
+	}
+	return scoped
+}
+
+// splitOrderBy cuts a top-level ORDER BY clause (outside quotes and
+// parentheses) off a query.
+func splitOrderBy(jql string) (where, order string) {
+	depth, quote, cut := 0, rune(0), -1
+	lower := asciiLower(jql) // same byte offsets as jql, unlike strings.ToLower
+	for i := 0; i < len(jql); i++ {
+		c := rune(jql[i])
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case depth == 0 && strings.HasPrefix(lower[i:], "order") && wordStart(lower, i) && orderByAt(lower[i+5:]):
+			cut = i
+		}
+	}
+	if cut < 0 {
+		return jql, ""
+	}
+	return strings.TrimSpace(jql[:cut]), strings.TrimSpace(jql[cut:])
+}
+
+func wordStart(s string, i int) bool {
+	return i == 0 || strings.ContainsRune(" \t\n)", rune(s[i-1]))
+}
+
+// orderByAt reports whether rest (after "order") is " by …".
+func orderByAt(rest string) bool {
+	trimmed := strings.TrimLeft(rest, " \t\n")
+	return len(trimmed) < len(rest) && strings.HasPrefix(trimmed, "by") &&
+		(len(trimmed) == 2 || strings.ContainsRune(" \t\n", rune(trimmed[2])))
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

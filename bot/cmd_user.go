@@ -118,8 +118,8 @@ func (b *Bot) cmdWatch(ctx context.Context, m *tele.Message, args string) error 
 	if !ok {
 		return b.reply(ctx, m, usage("watch"))
 	}
-	if _, err := b.jira.GetIssue(ctx, key); err != nil {
-		return b.failed(ctx, m, err, key)
+	if _, ok, err := b.reach(ctx, m, key); !ok {
+		return err
 	}
 	if err := b.store.Watch(key, m.Sender.ID); err != nil {
 		return err

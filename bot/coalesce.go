@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,9 @@ type note struct {
 	entries                          []*entry
 	edits                            []commentEdit
 	actors                           []string // who changed fields
+	// secured: an event showed a security level; securityKnown: an event
+	// said whether there is one (DESIGN §4: such issues never reach chats).
+	secured, securityKnown bool
 }
 
 // entry is one part of a note's message.
@@ -143,7 +147,9 @@ func (b *Bot) notes(ctx context.Context, batch []storage.Item) ([]*note, error) 
 		}
 	}
 	for _, n := range notes {
-		b.completeHeader(ctx, n)
+		if err := b.screen(ctx, n); err != nil {
+			return nil, err
+		}
 	}
 	return notes, nil
 }
@@ -151,6 +157,11 @@ func (b *Bot) notes(ctx context.Context, batch []storage.Item) ([]*note, error) 
 // addEvent adds what one event says to its issue's note.
 func (b *Bot) addEvent(ctx context.Context, n *note, je jiraEvent, names *nameBook) error {
 	ev := je.ev
+	if ev.Comment.Restricted() {
+		return nil // limited to a role or group, or an internal note: never shown, nor its edits
+	}
+	n.secured = n.secured || ev.Restricted()
+	n.securityKnown = n.securityKnown || !ev.SecurityUnknown()
 	if ev.Issue != nil {
 		if ev.Issue.Fields.Summary != "" {
 			n.summary = string(ev.Issue.Fields.Summary)
@@ -363,16 +374,33 @@ func (b *Bot) addComment(ctx context.Context, n *note, ev *jira.Event, kind stri
 	return nil
 }
 
-// completeHeader reads the summary of an issue no event described (Data
-// Center comment events carry no issue) when there is something to say.
-func (b *Bot) completeHeader(ctx context.Context, n *note) {
-	if n.summary != "" || (len(n.entries) == 0 && len(n.edits) == 0) {
-		return
+// screen empties the note of an issue under a security level, asking
+// Jira when no event could say (Data Center comment events carry no
+// issue, Cloud's carry a brief one), and reads the summary that no event
+// gave. Until Jira answers, nothing of the issue is shown: the batch is
+// retried.
+func (b *Bot) screen(ctx context.Context, n *note) error {
+	if len(n.entries) == 0 && len(n.edits) == 0 {
+		return nil
 	}
-	card, err := b.jira.GetIssue(ctx, n.key)
-	if err != nil {
-		b.log.WithError(err).WithField("issue", n.key).Debug("cannot read the issue's summary")
-		return
+	if !n.secured && n.securityKnown && n.summary != "" {
+		return nil
 	}
-	n.summary, n.issueType = card.Summary, card.Type
+	if !n.secured {
+		card, err := b.jira.GetIssue(ctx, n.key)
+		switch {
+		case jira.IsNotFound(err):
+			n.secured = true // gone, or hidden from jtbot's own account: say nothing
+		case err != nil:
+			return err
+		default:
+			n.secured = card.Security != ""
+			n.summary, n.issueType = cmp.Or(n.summary, card.Summary), cmp.Or(n.issueType, card.Type)
+		}
+	}
+	if n.secured {
+		b.log.WithField("issue", n.key).Debug("issue with a security level: nothing posted")
+		n.entries, n.edits = nil, nil
+	}
+	return nil
 }

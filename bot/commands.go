@@ -69,6 +69,9 @@ func (b *Bot) onCommand(ctx context.Context, m *tele.Message, cmd, args string) 
 		if c.name != cmd {
 			continue
 		}
+		if skip, err := b.unmapped(ctx, m, c.name); skip || err != nil {
+			return err
+		}
 		if !c.open && !b.allowed(m.Sender) {
 			b.log.WithField("chat", m.Chat.ID).Debug("command from a user outside ALLOWED_USERS refused")
 			b.courtesy(ctx, m, refusal(m.Sender))
@@ -105,12 +108,59 @@ func (b *Bot) cmdHelp(ctx context.Context, m *tele.Message, _ string) error {
 	return b.reply(ctx, m, sb.String())
 }
 
+// allowed reports whether u may act with the bot's Jira account. An
+// @username of ALLOWED_USERS counts for the first account seen with it
+// only: Telegram names can be given up and claimed by someone else.
 func (b *Bot) allowed(u *tele.User) bool {
-	return u != nil && (b.cfg.AllowedUsers.Contains(u.ID, u.Username) || b.isAdmin(u))
+	if u == nil {
+		return false
+	}
+	users := b.cfg.AllowedUsers
+	if users.Everyone || users.IDs[u.ID] || b.isAdmin(u) {
+		return true
+	}
+	name := strings.ToLower(u.Username)
+	if name == "" || !users.Usernames[name] {
+		return false
+	}
+	pinned, err := b.store.PinUsername(name, u.ID)
+	if err != nil {
+		b.log.WithError(err).Warn("cannot pin a username of ALLOWED_USERS")
+		return false
+	}
+	if pinned != u.ID {
+		b.log.WithFields(map[string]any{"username": name, "user": u.ID, "pinned": pinned}).
+			Warn("an account carrying a username of ALLOWED_USERS is not the one first seen with it: refused")
+		return false
+	}
+	return true
 }
 
+// allowedID is allowed for a user known only by ID (a watcher).
+func (b *Bot) allowedID(id int64) bool {
+	users := b.cfg.AllowedUsers
+	if users.Everyone || users.IDs[id] || b.cfg.AdminUsers.IDs[id] {
+		return true
+	}
+	if len(users.Usernames) == 0 {
+		return false
+	}
+	pins, err := b.store.Pins()
+	if err != nil {
+		b.log.WithError(err).Warn("cannot read the username pins")
+		return false
+	}
+	for name, pinned := range pins {
+		if pinned == id && users.Usernames[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// isAdmin: ADMIN_USERS holds numeric IDs only (config refuses names).
 func (b *Bot) isAdmin(u *tele.User) bool {
-	return u != nil && b.cfg.AdminUsers.Contains(u.ID, u.Username)
+	return u != nil && b.cfg.AdminUsers.IDs[u.ID]
 }
 
 func refusal(u *tele.User) string {

@@ -61,6 +61,10 @@ func newHarness(t *testing.T, env ...string) *harness {
 	t.Cleanup(h.tg.Close)
 	h.tg.AddChat(testChannel)
 	h.tg.AddChat(testGroup)
+	// Alice reads the mapped channel: her DMs reach its project (DESIGN §7).
+	h.tg.SetChatMember(testChannelID, testAlice.ID, "member")
+	// The group is the channel's discussion group: it acts on OPS too.
+	h.tg.LinkChats(testChannelID, testGroupID)
 	h.jira = jiratest.NewServer(jiratest.Options{User: "bot@example.com", Token: "jira-api-token"})
 	t.Cleanup(h.jira.Close)
 	h.jira.AddProject("OPS", "Operations")

@@ -24,7 +24,8 @@ import (
 
 // memTelegram records what would leave for Telegram.
 type memTelegram struct {
-	sent []telegram.Out
+	sent    []telegram.Out
+	members map[[2]int64]bool
 }
 
 func (m *memTelegram) Connect(context.Context) error { return nil }
@@ -44,6 +45,10 @@ func (m *memTelegram) File(context.Context, string) (io.ReadCloser, error) {
 func (m *memTelegram) SetCommands(context.Context, []tele.Command) error { return nil }
 func (m *memTelegram) Admit(...int64) time.Duration                      { return 0 }
 func (m *memTelegram) Wait(int64) time.Duration                          { return 0 }
+func (m *memTelegram) IsMember(_ context.Context, chat, user int64) (bool, error) {
+	return m.members[[2]int64{chat, user}], nil
+}
+func (m *memTelegram) LinkedChat(context.Context, int64) (int64, error) { return 0, nil }
 
 // memJira knows issues by key; any other call fails the test (nil interface).
 type memJira struct {
@@ -98,7 +103,7 @@ func dm(t *testing.T, from int64, text string) []byte {
 // limits, nor holds up the queue) and Jira is not asked; an answer to an
 // allowed user may wait a little for the limits.
 func TestRefusalIsCourtesyAnswerMayWait(t *testing.T) {
-	b, tg, jc := newMemBot(t, "ALLOWED_USERS=501")
+	b, tg, jc := newMemBot(t, "ALLOWED_USERS=501", "JIRA_PROJECT=OPS")
 	ctx := context.Background()
 	if err := b.handleUpdate(ctx, dm(t, 777, "/issue OPS-1")); err != nil {
 		t.Fatal(err)
@@ -118,7 +123,7 @@ func TestRefusalIsCourtesyAnswerMayWait(t *testing.T) {
 // A panic while handling an item dead-letters that item with the panic's
 // message; the worker goes on.
 func TestPanicDeadLettersTheItem(t *testing.T) {
-	b, _, _ := newMemBot(t, "ALLOWED_USERS=501")
+	b, _, _ := newMemBot(t, "ALLOWED_USERS=501", "JIRA_PROJECT=OPS")
 	store := b.store.(*storage.Store)
 	// memJira has no SearchPage: calling it panics (nil interface).
 	if _, _, err := store.Enqueue(storage.Item{Source: telegram.Source, Key: "chat:501", Payload: dm(t, 501, "/search project = OPS")}, "", 0); err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	tele "gopkg.in/telebot.v3"
+
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
 	"github.com/jtbot/jtbot/storage"
@@ -81,7 +83,7 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		if text == "" {
 			return
 		}
-		if err := b.queueDMs(dms, n.key, text); err != nil {
+		if err := b.queueDMs(ctx, dms, n, text); err != nil {
 			b.log.WithError(err).WithField("issue", n.key).Warn("cannot read the issue's watchers")
 		}
 	}
@@ -321,11 +323,22 @@ func (b *Bot) watcherWait(notes []*note) time.Duration {
 	return wait
 }
 
-// queueDMs adds a notification for the issue's watchers.
-func (b *Bot) queueDMs(dms map[int64][]string, key, text string) error {
-	watchers, err := b.store.Watchers(key)
+// queueDMs adds a notification for the issue's watchers who may still
+// reach it: a watcher removed from ALLOWED_USERS, or who left the chats
+// of its project, gets nothing more.
+func (b *Bot) queueDMs(ctx context.Context, dms map[int64][]string, n *note, text string) error {
+	watchers, err := b.store.Watchers(n.key)
 	for _, w := range watchers {
-		dms[w] = append(dms[w], text)
+		if !b.allowedID(w) {
+			continue
+		}
+		sc, serr := b.dmScope(ctx, &tele.User{ID: w})
+		if serr != nil {
+			return serr
+		}
+		if sc.has(n.project) {
+			dms[w] = append(dms[w], text)
+		}
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"net/http"
 	"os"
@@ -107,6 +108,8 @@ func TestJiraFixtures(t *testing.T) {
 			h.t = t
 			chat := int64(-1002000000000 - i) // one chat each: no waits for rate limits
 			root := h.seedRoot(tt.key, chat)
+			// jtbot asks Jira about a security level the payload does not show.
+			h.jira.SeedIssue(tt.key, cmp.Or(tt.issueID, "9"+strconv.Itoa(i)), "seeded", "")
 			if tt.issueID != "" {
 				if err := h.store.RememberIssueID(tt.issueID, tt.key); err != nil {
 					t.Fatal(err)
@@ -280,6 +283,7 @@ func TestJiraNoEcho(t *testing.T) {
 		}
 	}
 	// The same events by people do show.
+	h.jira.SeedIssue("PRJA-42", "10042", "seeded", "")
 	h.postJira(fixture(t, "server-issue-updated-issue-commented.json"))
 	h.waitSent(textHas("This is a test comment"))
 }
@@ -367,7 +371,12 @@ func TestJiraTwinEventsShownOnce(t *testing.T) {
 }
 
 func TestJiraWatchersGetDMs(t *testing.T) {
-	h := newHarness(t)
+	// TES is the project of the group, which Alice and Bob are in; PRJA is
+	// JIRA_PROJECT: both are their projects in DMs.
+	h := newHarness(t, "JIRA_PROJECT=PRJA")
+	if err := h.store.SetChatProject(testGroupID, "TES"); err != nil {
+		t.Fatal(err)
+	}
 	root := h.seedRoot("TES-41", testGroupID)
 	bob := telegramtest.User{ID: 502, FirstName: "Bob"}
 	h.tg.AddChat(telegramtest.Chat{ID: testAlice.ID, Type: "private", FirstName: "Alice"})
@@ -377,6 +386,8 @@ func TestJiraWatchersGetDMs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	h.tg.SetChatMember(testGroupID, testAlice.ID, "member")
+	h.tg.SetChatMember(testGroupID, bob.ID, "member")
 	h.tg.SetChatError(bob.ID, 403, "Forbidden: bot was blocked by the user")
 	h.postJira(fixture(t, "cloud-issue-updated-status-in-progress.json"))
 	dm := h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testAlice.ID })
@@ -395,6 +406,7 @@ func TestJiraWatchersGetDMs(t *testing.T) {
 		t.Errorf("no log line for the blocked watcher:\n%s", h.logText())
 	}
 	// Watchers get DMs even for issues with no place in any chat.
+	h.jira.SeedIssue("PRJA-37", "10037", "seeded", "") // its payload shows no security field
 	if err := h.store.Watch("PRJA-37", testAlice.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,13 @@ type Store interface {
 	Memory
 	Chats
 	People
+	Pins
+}
+
+// Pins ties @usernames of ALLOWED_USERS to the first account seen with them.
+type Pins interface {
+	PinUsername(name string, id int64) (pinnedID int64, err error)
+	Pins() (map[string]int64, error)
 }
 
 // Jira is the Jira REST API as the behaviour uses it.
@@ -112,6 +119,8 @@ type Telegram interface {
 	SetCommands(ctx context.Context, cmds []tele.Command) error
 	Admit(chats ...int64) time.Duration
 	Wait(chat int64) time.Duration
+	IsMember(ctx context.Context, chat, user int64) (bool, error)
+	LinkedChat(ctx context.Context, chat int64) (int64, error)
 }
 
 // Stats records outcomes (metrics).

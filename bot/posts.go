@@ -430,9 +430,12 @@ func (b *Bot) onReply(ctx context.Context, m *tele.Message, album []*tele.Messag
 	if err != nil {
 		return err
 	}
-	if m.Sender == nil || !b.cfg.AllowedUsers.Contains(m.Sender.ID, m.Sender.Username) {
+	if !b.allowed(m.Sender) {
 		b.log.WithField("chat", m.Chat.ID).Debug("reply from a user outside ALLOWED_USERS: no comment")
 		return nil
+	}
+	if ok, err := b.linkInScope(ctx, m, link.Issue); !ok {
+		return err
 	}
 	files := mediaOfAll(album)
 	if messageText(m) == "" && len(files) == 0 {
@@ -506,6 +509,13 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 	if err != nil {
 		return err
 	}
+	if !b.mayEdit(m) {
+		b.log.WithField("chat", m.Chat.ID).Debug("edit by a user who may not act now: Jira unchanged")
+		return nil
+	}
+	if ok, err := b.linkInScope(ctx, m, link.Issue); !ok {
+		return err
+	}
 	files := mediaOfAll([]*tele.Message{m})
 	if link.Comment != "" {
 		body, whole := b.commentBody(m, files, nil)
@@ -544,6 +554,30 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 		return b.issueGone(link.Issue, err)
 	}
 	return b.noteSkipped(ctx, link.Issue, m, left)
+}
+
+// mayEdit reports whether an edit may change Jira: a channel's own post,
+// or a message of someone who may act with the bot's account now (DESIGN
+// §4) — not merely whoever wrote the message that became an issue.
+func (b *Bot) mayEdit(m *tele.Message) bool {
+	if m.Chat.Type == tele.ChatChannel {
+		return true // only the channel's admins can post or edit there
+	}
+	return b.allowed(m.Sender)
+}
+
+// linkInScope checks that a linked issue is still one of the chat's
+// projects (a chat unlinked or moved to another project keeps its links).
+func (b *Bot) linkInScope(ctx context.Context, m *tele.Message, key string) (bool, error) {
+	sc, err := b.scopeOf(ctx, m.Chat, m.Sender)
+	if err != nil {
+		return false, err
+	}
+	if !sc.allows(key) {
+		b.log.WithFields(map[string]any{"chat": m.Chat.ID, "issue": key}).Debug("linked issue outside the chat's projects: ignored")
+		return false, nil
+	}
+	return true, nil
 }
 
 func refOf(m *tele.Message) storage.MessageRef {

@@ -513,6 +513,15 @@ func TestNewCommand(t *testing.T) {
 		})
 	})
 	t.Run("in a DM, named project", func(t *testing.T) {
+		// WEB is the project of a chat Alice is in; HR of none.
+		web := int64(-1003000000003)
+		h.tg.AddChat(telegramtest.Chat{ID: web, Type: "supergroup", Title: "Web"})
+		h.tg.SetChatMember(web, testAlice.ID, "member")
+		if err := h.store.SetChatProject(web, "WEB"); err != nil {
+			t.Fatal(err)
+		}
+		h.jira.AddProject("HR", "People")
+		wantText(t, h.ask(testAlice, "/new HR Salaries"), "HR is not in your projects")
 		wantText(t, h.ask(testAlice, "/new WEB Logo is blurry"), "WEB-1")
 		h.waitIssue(func(is jiratest.Issue) bool { return is.Key == "WEB-1" && is.Summary == "Logo is blurry" })
 	})

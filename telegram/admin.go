@@ -66,6 +66,34 @@ func (c *Client) MemberStatus(ctx context.Context, chat, user int64) (string, er
 	return m.Status, err
 }
 
+// IsMember reports whether user is in chat now (getChatMember): a
+// "restricted" user is one only while is_member says so.
+func (c *Client) IsMember(ctx context.Context, chat, user int64) (bool, error) {
+	var m struct {
+		Status   string `json:"status"`
+		IsMember bool   `json:"is_member"`
+	}
+	err := c.call(ctx, "getChatMember", map[string]string{
+		"chat_id": strconv.FormatInt(chat, 10), "user_id": strconv.FormatInt(user, 10)}, &m)
+	switch m.Status {
+	case "creator", "administrator", "member":
+		return err == nil, err
+	case "restricted":
+		return err == nil && m.IsMember, err
+	}
+	return false, err
+}
+
+// LinkedChat is a channel's discussion group, or a discussion group's
+// channel (getChat's linked_chat_id); 0 when there is none.
+func (c *Client) LinkedChat(ctx context.Context, chat int64) (int64, error) {
+	var info struct {
+		Linked int64 `json:"linked_chat_id"`
+	}
+	err := c.call(ctx, "getChat", map[string]string{"chat_id": strconv.FormatInt(chat, 10)}, &info)
+	return info.Linked, err
+}
+
 // Chat reads a chat (getChat).
 func (c *Client) Chat(ctx context.Context, chat int64) (tele.Chat, error) {
 	var ch tele.Chat

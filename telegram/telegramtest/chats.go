@@ -45,6 +45,16 @@ func (s *Server) AddChat(c Chat) {
 	s.notifyLocked()
 }
 
+// LinkChats makes group the discussion group of channel: getChat then
+// reports each as the other's linked_chat_id, as the Bot API does
+// (ChatFullInfo.linked_chat_id, on both sides).
+func (s *Server) LinkChats(channel, group int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linked[channel], s.linked[group] = group, channel
+	s.notifyLocked()
+}
+
 // SetChatMember sets what getChatMember reports for userID in chatID
 // ("creator", "administrator", "member", "restricted", "left", "kicked").
 func (s *Server) SetChatMember(chatID, userID int64, status string) {
@@ -193,6 +203,9 @@ func (s *Server) getChat(r *request) (any, *apiError) {
 	_ = json.Unmarshal(data, &info)
 	info["accent_color_id"] = 0
 	info["max_reaction_count"] = 11
+	if other, ok := s.linked[chat.ID]; ok {
+		info["linked_chat_id"] = other
+	}
 	return info, nil
 }
 
@@ -212,11 +225,18 @@ func (s *Server) getChatMember(r *request) (any, *apiError) {
 		return nil, badRequest("invalid user_id specified")
 	}
 	status, ok := s.members[memberKey{chat.ID, userID}]
-	if !ok {
+	switch {
+	case ok:
+	case userID == s.me.ID && chat.Type == "channel":
+		status = "administrator"
+	case userID == s.me.ID:
 		status = "member"
-		if userID == s.me.ID && chat.Type == "channel" {
-			status = "administrator"
-		}
+	default:
+		// Bot API: ChatMemberLeft "represents a chat member that isn't
+		// currently a member of the chat"; that is what Telegram answers
+		// for someone who never joined. Members become known by writing
+		// in the chat (learnMemberLocked) or by SetChatMember.
+		status = "left"
 	}
 	return chatMember(status, s.userLocked(userID), chat), nil
 }
@@ -242,8 +262,9 @@ func chatMember(status string, user User, chat Chat) map[string]any {
 		} else {
 			m["can_pin_messages"] = true
 		}
-	case "restricted":
-		m["is_member"] = true
+	case "restricted", "restricted-left":
+		// SetChatMember(…, "restricted-left"): restricted, and not in the chat.
+		m["status"], m["is_member"] = "restricted", status == "restricted"
 		m["can_send_messages"] = false
 		m["until_date"] = 0
 	case "kicked":

@@ -575,11 +575,28 @@ func (s *Server) learnMessageLocked(obj map[string]any, edited bool) {
 		return
 	}
 	s.messages[key] = &storedMessage{obj: obj, sent: -1}
+	s.learnMemberLocked(chatID, chat, obj)
 	if int(msgID) > s.lastMsgID[chatID] {
 		s.lastMsgID[chatID] = int(msgID)
 	}
 	if reply, ok := obj["reply_to_message"].(map[string]any); ok {
 		s.learnMessageLocked(reply, false)
+	}
+}
+
+// learnMemberLocked counts whoever writes in a group as its member, as
+// Telegram does, unless a test set the user's status itself.
+func (s *Server) learnMemberLocked(chatID int64, chat, obj map[string]any) {
+	if t, _ := chat["type"].(string); t != "group" && t != "supergroup" {
+		return
+	}
+	from, _ := obj["from"].(map[string]any)
+	userID, ok := jsonInt(from["id"])
+	if !ok || userID <= 0 {
+		return
+	}
+	if _, set := s.members[memberKey{chatID, userID}]; !set {
+		s.members[memberKey{chatID, userID}] = "member"
 	}
 }
 

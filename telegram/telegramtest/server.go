@@ -49,6 +49,7 @@ type Server struct {
 	chats     map[int64]Chat
 	users     map[int64]User
 	members   map[memberKey]string
+	linked    map[int64]int64 // channel ⇄ discussion group
 	files     map[string]*storedFile
 	fileSeq   int
 	callbacks map[string]bool // callback query id -> answered
@@ -80,6 +81,7 @@ func NewServer(token string) *Server {
 		chats:        map[int64]Chat{},
 		users:        map[int64]User{},
 		members:      map[memberKey]string{},
+		linked:       map[int64]int64{},
 		files:        map[string]*storedFile{},
 		callbacks:    map[string]bool{},
 		commands:     map[string]json.RawMessage{},
