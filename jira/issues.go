@@ -322,13 +322,18 @@ func (c *Client) SearchPage(ctx context.Context, jql string, start, n int) ([]Ca
 	return out, more, nil
 }
 
-func (c *Client) searchCloud(ctx context.Context, jql string, want int) ([]issueJSON, error) {
+// searchCloud pages through /search/jql. reconcile are issue ids the
+// search must show as they are now, whatever its index lags behind.
+func (c *Client) searchCloud(ctx context.Context, jql string, want int, reconcile ...int64) ([]issueJSON, error) {
 	var all []issueJSON
 	token := ""
 	for len(all) < want {
 		body := map[string]any{"jql": jql, "fields": cardFields, "maxResults": min(want-len(all), cloudPage)}
 		if token != "" {
 			body["nextPageToken"] = token
+		}
+		if len(reconcile) > 0 {
+			body["reconcileIssues"] = reconcile
 		}
 		var page struct {
 			Issues        []issueJSON `json:"issues"`
