@@ -102,7 +102,9 @@ type IssueFields struct {
 	Project    *Project `json:"project"`
 	// Security is the issue's security level; null when it has none (see
 	// "security": null in the fixtures' issue events).
-	Security *Named `json:"security"`
+	Security   *Named `json:"security"`
+	Labels     List   `json:"labels"`
+	Components List   `json:"components"`
 }
 
 // Named is any Jira object shown by its name (status, priority, type…).

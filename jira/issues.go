@@ -22,6 +22,8 @@ type Card struct {
 	// Security is the issue's security level, "" when none: an issue with
 	// one must not reach a chat (DESIGN §7).
 	Security    string
+	Labels      []string
+	Components  []string
 	Assignee    *User
 	Reporter    *User
 	Updated     time.Time
@@ -71,7 +73,8 @@ type ProjectInfo struct {
 }
 
 // cardFields are the fields a card and a search hit need.
-var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project", "security"}
+var cardFields = []string{"summary", "issuetype", "status", "priority", "resolution", "assignee", "reporter", "updated", "project", "security",
+	"labels", "components"}
 
 // jiraTime is how Jira writes dates in REST answers.
 const jiraTime = "2006-01-02T15:04:05.000-0700"
@@ -146,6 +149,7 @@ func (j issueJSON) card() Card {
 		Key: string(j.Key), ID: string(j.ID), Summary: string(f.Summary),
 		Type: nameOf(f.IssueType), Status: nameOf(f.Status), Priority: nameOf(f.Priority),
 		Resolution: nameOf(f.Resolution), Security: nameOf(f.Security), Assignee: f.Assignee, Reporter: f.Reporter,
+		Labels: f.Labels.Names, Components: f.Components.Names,
 	}
 	if f.Project != nil {
 		is.Project = string(f.Project.Key)
@@ -318,13 +322,18 @@ func (c *Client) SearchPage(ctx context.Context, jql string, start, n int) ([]Ca
 	return out, more, nil
 }
 
-func (c *Client) searchCloud(ctx context.Context, jql string, want int) ([]issueJSON, error) {
+// searchCloud pages through /search/jql. reconcile are issue ids the
+// search must show as they are now, whatever its index lags behind.
+func (c *Client) searchCloud(ctx context.Context, jql string, want int, reconcile ...int64) ([]issueJSON, error) {
 	var all []issueJSON
 	token := ""
 	for len(all) < want {
 		body := map[string]any{"jql": jql, "fields": cardFields, "maxResults": min(want-len(all), cloudPage)}
 		if token != "" {
 			body["nextPageToken"] = token
+		}
+		if len(reconcile) > 0 {
+			body["reconcileIssues"] = reconcile
 		}
 		var page struct {
 			Issues        []issueJSON `json:"issues"`

@@ -74,11 +74,11 @@ func TestForgetChat(t *testing.T) {
 	if err := s.SetChatProject(-200, "DEV"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ForgetChat(-100); err != nil {
+	if _, err := s.ForgetChat(-100); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ForgetChat(-300); err != nil {
-		t.Errorf("ForgetChat of an unknown chat = %v", err)
+	if n, err := s.ForgetChat(-300); n != 0 || err != nil {
+		t.Errorf("ForgetChat of an unknown chat = %d, %v", n, err)
 	}
 	if m, err := s.ChatProjects(); err != nil || !maps.Equal(m, map[int64]string{-200: "DEV"}) {
 		t.Errorf("ChatProjects = %v, %v; want only -200", m, err)

@@ -32,10 +32,12 @@ var (
 	bucketIntents  = []byte("intents")  // chat+message → issue creation started
 	bucketIssueIDs = []byte("issueids") // Jira issue id → key
 	bucketPins     = []byte("pins")     // @username → the Telegram ID first seen with it
+	// sequence → Subscription as JSON
+	bucketSubscriptions = []byte("subscriptions")
 
 	allBuckets = [][]byte{bucketMeta, bucketQueue, bucketDead, bucketDedup, bucketMessages,
 		bucketRoots, bucketComments, bucketChats, bucketUsers, bucketWatches, bucketIntents, bucketIssueIDs,
-		bucketPins}
+		bucketPins, bucketSubscriptions}
 
 	keySchema = []byte("schema")
 )

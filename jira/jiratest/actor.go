@@ -226,3 +226,24 @@ func (a *Actor) DeleteIssue(key string) error {
 	a.s.deleteIssue(a.u, is)
 	return nil
 }
+
+// Edit changes fields as the issue's edit screen does, with the "fields"
+// of PUT /issue/KEY: summary, description, labels, priority, assignee,
+// components ([{"name":…}]). Values are checked like the API checks them.
+func (a *Actor) Edit(key string, fields map[string]any) error {
+	is, err := a.lockIssue(key)
+	defer a.s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	raw := make(map[string]json.RawMessage, len(fields))
+	for k, v := range fields {
+		raw[k] = mustJSON(v)
+	}
+	e, err := a.s.parseEdit(is, raw, nil)
+	if err != nil {
+		return err
+	}
+	a.s.updateIssue(a.u, is, e)
+	return nil
+}

@@ -9,12 +9,21 @@ import (
 	"unicode"
 )
 
-// The JQL subset: clauses joined by AND, each "field op value", then an
-// optional ORDER BY. Fields: project, key/issuekey, assignee, reporter,
-// status, resolution, issuetype/type, priority, labels (=, !=, IN, NOT IN,
-// IS [NOT] EMPTY); summary, description, comment, text (~, !~);
-// issue.property[key].path (=, !=, IN, NOT IN, IS [NOT] EMPTY). Errors use
-// Jira's wording.
+// The JQL subset: clauses "field op value" combined with parentheses, NOT,
+// AND and OR (binding in that order, strongest first, as Atlassian's "JQL
+// order of operations" article lists them:
+// https://support.atlassian.com/jira/kb/jira-cloud-jql-order-of-operations/),
+// then an optional ORDER BY. Fields: project, key/issuekey/id, assignee,
+// reporter, status, resolution, issuetype/type, priority, labels,
+// component (=, !=, IN, NOT IN, IS [NOT] EMPTY); summary, description,
+// comment, text (~, !~); issue.property[key].path (=, !=, IN, NOT IN,
+// IS [NOT] EMPTY). Errors use Jira's wording: "Error in the JQL Query: …
+// (line 1, character N)" for syntax, as real answers quoted in
+// https://github.com/hygieia/hygieia/issues/276 and
+// https://github.com/jira-node/node-jira-client/issues/149 show, and
+// "Field 'x' does not exist or you do not have permission to view it." for
+// unknown fields (Atlassian's KB "How to handle HTTP 400 Bad Request errors
+// on Jira search REST API endpoint").
 
 type tokKind int
 
@@ -115,9 +124,17 @@ type orderKey struct {
 	desc  bool
 }
 
+// node is a boolean expression of clauses: op "and", "or" or "not" over
+// kids, or "" for a single clause.
+type node struct {
+	op     string
+	kids   []*node
+	clause clause
+}
+
 type query struct {
-	clauses []clause
-	order   []orderKey
+	where *node // nil: no restriction
+	order []orderKey
 }
 
 type parser struct {
@@ -155,17 +172,10 @@ func parseJQL(src string) (*query, *Error) {
 	}
 	p := &parser{toks: toks}
 	q := &query{}
-	for p.peek().kind != tEOF && !p.atWord("order") {
-		if len(q.clauses) > 0 {
-			if err := p.conjunction(); err != nil {
-				return nil, err
-			}
-		}
-		c, err := p.clause()
-		if err != nil {
+	if p.peek().kind != tEOF && !p.atWord("order") {
+		if q.where, err = p.or(); err != nil {
 			return nil, err
 		}
-		q.clauses = append(q.clauses, c)
 	}
 	if p.atWord("order") {
 		if q.order, err = p.orderBy(); err != nil {
@@ -178,24 +188,67 @@ func parseJQL(src string) (*query, *Error) {
 	return q, nil
 }
 
-func (p *parser) conjunction() *Error {
-	t := p.next()
-	switch {
-	case t.kind == tWord && strings.EqualFold(t.text, "and"):
-		return nil
-	case t.kind == tWord && strings.EqualFold(t.text, "or"):
-		return jqlSyntax(t.pos, "jiratest supports only clauses joined by AND, not 'OR'.")
+// or parses "a OR b OR …", the weakest binding.
+func (p *parser) or() (*node, *Error) {
+	return p.joined("or", p.and)
+}
+
+// and parses "a AND b AND …".
+func (p *parser) and() (*node, *Error) {
+	return p.joined("and", p.not)
+}
+
+func (p *parser) joined(op string, operand func() (*node, *Error)) (*node, *Error) {
+	n, err := operand()
+	if err != nil {
+		return nil, err
 	}
-	return jqlSyntax(t.pos, fmt.Sprintf("Expecting either 'OR' or 'AND' but got %s.", describe(t)))
+	for p.atWord(op) {
+		p.next()
+		right, err := operand()
+		if err != nil {
+			return nil, err
+		}
+		n = &node{op: op, kids: []*node{n, right}}
+	}
+	return n, nil
+}
+
+// not parses "NOT x", "(…)" or a clause.
+func (p *parser) not() (*node, *Error) {
+	switch {
+	case p.atWord("not"):
+		p.next()
+		n, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return &node{op: "not", kids: []*node{n}}, nil
+	case p.peek().kind == tLParen:
+		p.next()
+		n, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		switch t := p.next(); {
+		case t.kind == tEOF:
+			// The wording follows Jira's "Expecting X but got Y." family.
+			return nil, jqlSyntax(t.pos, "Expecting ')' but got end of query.")
+		case t.kind != tRParen:
+			return nil, jqlSyntax(t.pos, fmt.Sprintf("Expecting either 'OR' or 'AND' but got %s.", describe(t)))
+		}
+		return n, nil
+	}
+	c, err := p.clause()
+	if err != nil {
+		return nil, err
+	}
+	return &node{clause: c}, nil
 }
 
 func (p *parser) clause() (clause, *Error) {
 	t := p.next()
 	switch {
-	case t.kind == tLParen:
-		return clause{}, jqlSyntax(t.pos, "jiratest does not support parentheses around clauses.")
-	case t.kind == tWord && strings.EqualFold(t.text, "not"):
-		return clause{}, jqlSyntax(t.pos, "jiratest does not support 'NOT' before a clause.")
 	case t.kind != tWord && t.kind != tString:
 		return clause{}, jqlSyntax(t.pos, fmt.Sprintf("Expecting a field name but got %s.", describe(t)))
 	}
@@ -336,7 +389,7 @@ var fieldKinds = map[string]string{
 	"project": "project", "key": "key", "issuekey": "key", "id": "key",
 	"assignee": "assignee", "reporter": "reporter", "status": "status",
 	"resolution": "resolution", "issuetype": "type", "type": "type",
-	"priority": "priority", "labels": "labels",
+	"priority": "priority", "labels": "labels", "component": "component",
 	"summary": "summary", "description": "description", "comment": "comment", "text": "text",
 	"created": "created", "createddate": "created", "updated": "updated", "updateddate": "updated",
 }
@@ -345,27 +398,40 @@ var textKinds = map[string]bool{"summary": true, "description": true, "comment":
 
 // compile resolves a parsed query against the site; me is currentUser().
 func (s *Server) compile(q *query, me User) (matcher, *Error) {
-	var ms []matcher
-	for _, c := range q.clauses {
-		m, err := s.compileClause(c, me)
-		if err != nil {
+	m := func(*issueRec) bool { return true }
+	if q.where != nil {
+		var err *Error
+		if m, err = s.compileNode(q.where, me); err != nil {
 			return nil, err
 		}
-		ms = append(ms, m)
 	}
 	for _, k := range q.order {
 		if err := checkOrder(k.field); err != nil {
 			return nil, err
 		}
 	}
-	return func(is *issueRec) bool {
-		for _, m := range ms {
-			if !m(is) {
-				return false
-			}
+	return m, nil
+}
+
+func (s *Server) compileNode(n *node, me User) (matcher, *Error) {
+	if n.op == "" {
+		return s.compileClause(n.clause, me)
+	}
+	kids := make([]matcher, len(n.kids))
+	for i, k := range n.kids {
+		m, err := s.compileNode(k, me)
+		if err != nil {
+			return nil, err
 		}
-		return true
-	}, nil
+		kids[i] = m
+	}
+	switch n.op {
+	case "not":
+		return func(is *issueRec) bool { return !kids[0](is) }, nil
+	case "or":
+		return func(is *issueRec) bool { return kids[0](is) || kids[1](is) }, nil
+	}
+	return func(is *issueRec) bool { return kids[0](is) && kids[1](is) }, nil
 }
 
 func unknownField(name string) *Error {
@@ -461,6 +527,11 @@ func (s *Server) normalize(kind, field string, v value, me User) (string, *Error
 			return strings.ToLower(n), nil
 		}
 		return "", bad
+	case "component":
+		if c := s.anyComponent(t); c != nil {
+			return strings.ToLower(c.Name), nil
+		}
+		return "", bad
 	case "priority":
 		if p := priorityByID(t); p != "" {
 			return strings.ToLower(p), nil
@@ -536,15 +607,19 @@ func (s *Server) getter(kind string, c clause) func(*issueRec) []string {
 	case "priority":
 		return func(is *issueRec) []string { return one(is.Priority) }
 	case "labels":
-		return func(is *issueRec) []string {
-			var out []string
-			for _, l := range is.Labels {
-				out = append(out, strings.ToLower(l))
-			}
-			return out
-		}
+		return func(is *issueRec) []string { return lowerAll(is.Labels) }
+	case "component":
+		return func(is *issueRec) []string { return lowerAll(is.Components) }
 	}
 	return func(is *issueRec) []string { return propertyValues(is.Properties[c.propKey], c.propPath) }
+}
+
+func lowerAll(list []string) []string {
+	var out []string
+	for _, v := range list {
+		out = append(out, strings.ToLower(v))
+	}
+	return out
 }
 
 // propertyValues walks path into a JSON value and returns the scalars

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// jqlSite has PROJ-1 (alice, In Progress, label "ops", property jtbot.chat
-// = "42"), PROJ-2 (unassigned, Done, commented "printer") and OPS-1.
+// jqlSite has PROJ-1 (alice, In Progress, label "ops", component "API",
+// property jtbot.chat = "42"), PROJ-2 (a Bug, unassigned, Done, commented
+// "printer") and OPS-1.
 func jqlSite(t *testing.T) *Server {
 	var tick atomic.Int64 // each reading is a second later, so dates order
 	clock := func() time.Time { return time.Unix(1700000000+tick.Add(1), 0).UTC() }
@@ -17,6 +18,7 @@ func jqlSite(t *testing.T) *Server {
 	t.Cleanup(srv.Close)
 	srv.AddProject("PROJ", "Project")
 	srv.AddProject("OPS", "Operations")
+	srv.AddComponent("PROJ", "API")
 	alice := User{AccountID: "alice-id", Name: "alice", DisplayName: "Alice"}
 	srv.AddUser(alice)
 	a := srv.As(alice)
@@ -33,6 +35,7 @@ func jqlSite(t *testing.T) *Server {
 	srv.mu.Lock()
 	is := srv.issue(one.Key)
 	is.Labels = []string{"ops"}
+	is.Components = []string{"API"}
 	is.setProperty("jtbot", json.RawMessage(`{"chat":"42","n":7}`))
 	srv.mu.Unlock()
 	return srv
@@ -71,6 +74,22 @@ func TestJQLMatches(t *testing.T) {
 		{"issuetype = Bug", "PROJ-2"},
 		{"priority = Medium ORDER BY updated DESC", "PROJ-2 PROJ-1 OPS-1"},
 		{"", "OPS-1 PROJ-2 PROJ-1"},
+		// What subscriptions send: key = KEY AND (their JQL).
+		{"key = PROJ-1 AND (labels = ops OR status = Done)", "PROJ-1"},
+		{"key = PROJ-2 AND (labels = ops OR status = Done)", "PROJ-2"},
+		{"key = PROJ-2 AND (labels = ops AND status = Done)", ""},
+		{"key = PROJ-1 AND (component = api)", "PROJ-1"},
+		{"key = PROJ-1 AND (component = api AND priority != High)", "PROJ-1"},
+		{"project = PROJ OR key = OPS-1 order by key asc", "OPS-1 PROJ-1 PROJ-2"},
+		{"(project = PROJ) ORDER BY created ASC", "PROJ-1 PROJ-2"},
+		{"project = PROJ AND NOT status = Done", "PROJ-1"},
+		{"NOT (status = Done OR labels = ops)", "OPS-1"},
+		// AND binds before OR: Done OR (ops AND Bug).
+		{"status = Done OR labels = ops AND issuetype = Bug", "PROJ-2"},
+		{"labels != ops", ""}, // != never matches an empty field
+		{"type in (Bug, Task) AND project != OPS ORDER BY created ASC", "PROJ-1 PROJ-2"},
+		{"component in (API, api) AND type = Task", "PROJ-1"},
+		{"component is EMPTY ORDER BY created ASC", "PROJ-2 OPS-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.jql, func(t *testing.T) {
@@ -97,7 +116,7 @@ func TestJQLErrors(t *testing.T) {
 		{"foo = bar", "Field 'foo' does not exist or you do not have permission to view it."},
 		{"project = NOPE", "The value 'NOPE' does not exist for the field 'project'."},
 		{"project PROJ", "Error in the JQL Query: Expecting operator but got 'PROJ'."},
-		{"project = PROJ OR key = OPS-1", "Error in the JQL Query: jiratest supports only clauses joined by AND, not 'OR'. (line 1, character 16)"},
+		{"project = PROJ foo", "Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'foo'. (line 1, character 16)"},
 		{"project =", "Error in the JQL Query: Expecting either a value, list or function but got end of query. (line 1, character 10)"},
 		{`summary = "x"`, "The operator '=' is not supported by the 'summary' field."},
 		{"project ~ PROJ", "The operator '~' is not supported by the 'project' field."},
@@ -106,7 +125,12 @@ func TestJQLErrors(t *testing.T) {
 		{"assignee = whoever()", "Unable to find JQL function 'whoever()'."},
 		{`summary ~ "unterminated`, "Error in the JQL Query: The quoted string"},
 		{"project = PROJ ORDER BY colour", "Field 'colour' does not exist or you do not have permission to view it."},
-		{"(project = PROJ)", "Error in the JQL Query: jiratest does not support parentheses"},
+		{"(project = PROJ", "Error in the JQL Query: Expecting ')' but got end of query. (line 1, character 16)"},
+		{"key = PROJ-1 AND (status = Done foo)", "Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'foo'."},
+		{"key = PROJ-1 AND ()", "Error in the JQL Query: Expecting a field name but got ')'."},
+		{"project = PROJ AND", "Error in the JQL Query: Expecting a field name but got end of query."},
+		{"component = Nope", "The value 'Nope' does not exist for the field 'component'."},
+		{"components = API", "Field 'components' does not exist or you do not have permission to view it."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.jql, func(t *testing.T) {

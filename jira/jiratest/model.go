@@ -11,6 +11,8 @@ import (
 type Issue struct {
 	ID, Key, Project, Type, Summary, Description string
 	Labels                                       []string
+	// Components are names of the project's components (AddComponent).
+	Components []string
 	// Status is "To Do", "In Progress" or "Done"; Resolution is "" or "Done".
 	Status, Resolution, Priority string
 	Assignee, Reporter           *User
@@ -94,6 +96,7 @@ type project struct {
 	ID, Key, Name string
 	Types         []string
 	last          int // number of the last issue key handed out
+	components    []component
 }
 
 func (p *project) hasType(name string) bool {
@@ -116,6 +119,7 @@ type issueRec struct {
 func (is *issueRec) export() Issue {
 	out := is.Issue
 	out.Labels = append([]string(nil), is.Labels...)
+	out.Components = append([]string(nil), is.Components...)
 	out.Assignee = copyUser(is.Assignee)
 	out.Reporter = copyUser(is.Reporter)
 	out.Comments = append([]Comment(nil), is.Comments...)

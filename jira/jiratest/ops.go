@@ -298,7 +298,7 @@ func checkPropertyKey(key string) string {
 // edit is a validated issue update.
 type edit struct {
 	summary, description, priority *string
-	labels                         *[]string
+	labels, components             *[]string
 	assignee                       **User
 }
 
@@ -307,7 +307,7 @@ func (s *Server) parseEdit(is *issueRec, fields map[string]json.RawMessage, upda
 	e := &edit{}
 	errs := map[string]string{}
 	for _, name := range sortedKeys(fields) {
-		if msg := s.setEditField(e, name, fields[name]); msg != "" {
+		if msg := s.setEditField(e, is, name, fields[name]); msg != "" {
 			errs[name] = msg
 		}
 	}
@@ -322,7 +322,7 @@ func (s *Server) parseEdit(is *issueRec, fields map[string]json.RawMessage, upda
 	return e, nil
 }
 
-func (s *Server) setEditField(e *edit, name string, raw json.RawMessage) string {
+func (s *Server) setEditField(e *edit, is *issueRec, name string, raw json.RawMessage) string {
 	var msg string
 	switch name {
 	case "summary":
@@ -337,6 +337,10 @@ func (s *Server) setEditField(e *edit, name string, raw json.RawMessage) string 
 		var v []string
 		v, msg = labelsField(raw)
 		e.labels = &v
+	case "components":
+		var v []string
+		v, msg = componentsField(raw, is.project)
+		e.components = &v
 	case "priority":
 		var v string
 		v, msg = priorityField(raw)
@@ -362,7 +366,7 @@ func (s *Server) applyOps(e *edit, is *issueRec, name string, ops []map[string]j
 		if !ok || len(op) != 1 {
 			return cannotSet(name)
 		}
-		if msg := s.setEditField(e, name, raw); msg != "" {
+		if msg := s.setEditField(e, is, name, raw); msg != "" {
 			return msg
 		}
 	}
@@ -427,6 +431,12 @@ func (s *Server) updateIssue(actor User, is *issueRec, e *edit) {
 	if e.labels != nil && strings.Join(*e.labels, " ") != strings.Join(is.Labels, " ") {
 		items = append(items, s.item("labels", "", strings.Join(is.Labels, " "), "", strings.Join(*e.labels, " ")))
 		is.Labels = append([]string{}, *e.labels...)
+	}
+	if e.components != nil {
+		if changes := s.componentChanges(is, *e.components); len(changes) > 0 {
+			items = append(items, changes...)
+			is.Components = append([]string{}, *e.components...)
+		}
 	}
 	if e.priority != nil && *e.priority != is.Priority {
 		items = append(items, s.item("priority", priorityID(is.Priority), is.Priority, priorityID(*e.priority), *e.priority))

@@ -248,7 +248,7 @@ func (s *Server) issueFields(is *issueRec, viewer string) obj {
 		},
 		"subtasks":    []any{},
 		"issuelinks":  []any{},
-		"components":  []any{},
+		"components":  s.componentsJSON(is),
 		"fixVersions": []any{},
 		"versions":    []any{},
 		"environment": nil,

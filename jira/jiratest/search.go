@@ -117,7 +117,7 @@ func (s *Server) searchPaged(w http.ResponseWriter, req *searchRequest) {
 // searchJQL is Cloud's enhanced search: bounded JQL, only ids unless
 // fields are asked for, and nextPageToken paging.
 func (s *Server) searchJQL(w http.ResponseWriter, req *searchRequest) {
-	if q, err := parseJQL(req.JQL); err == nil && len(q.clauses) == 0 {
+	if q, err := parseJQL(req.JQL); err == nil && q.where == nil {
 		writeError(w, errMessage(400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."))
 		return
 	}

@@ -119,7 +119,7 @@ type Server struct {
 
 // counters hand out ids the way Jira does: numeric strings, never reused.
 type counters struct {
-	project, issue, comment, attachment, changelog, hook, issueType int
+	project, issue, comment, attachment, changelog, hook, issueType, component int
 }
 
 // NewServer starts a fake Jira site. Close it when done.
