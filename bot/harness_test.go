@@ -202,9 +202,13 @@ func (h *harness) waitSent(match func(telegramtest.SentMessage) bool) telegramte
 	return found
 }
 
-// waitIdle waits until the queue is empty.
+// waitIdle waits until every pushed update was taken (getUpdates moved
+// past it, so it is in the queue) and the queue is empty.
 func (h *harness) waitIdle() {
 	h.t.Helper()
+	if !h.tg.WaitFor(waitTime, func() bool { return h.tg.PendingUpdates() == 0 }) {
+		h.t.Fatalf("updates never taken\nlogs:\n%s", h.logText())
+	}
 	if !h.waitStore(func() bool { q, _ := h.store.Depth(); return q == 0 }) {
 		h.t.Fatalf("queue never drained\nlogs:\n%s", h.logText())
 	}

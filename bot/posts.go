@@ -96,11 +96,8 @@ func (b *Bot) onMessage(ctx context.Context, m *tele.Message) error {
 	if linked {
 		return b.onReply(ctx, m, []*tele.Message{m})
 	}
-	if m.Chat.Type != tele.ChatPrivate {
-		if _, mapped, err := b.project(m.Chat.ID); err != nil || !mapped {
-			b.log.WithField("chat", m.Chat.ID).Debug("message in an unmapped chat ignored")
-			return err
-		}
+	if m.Chat.Type == tele.ChatPrivate {
+		return nil
 	}
 	return b.onMentions(ctx, m)
 }

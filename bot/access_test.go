@@ -1,0 +1,253 @@
+package bot
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/jtbot/jtbot/storage"
+	"github.com/jtbot/jtbot/telegram/telegramtest"
+)
+
+// The permission matrix of DESIGN §7, user × place × action × target,
+// through the real bot against the fakes. Expectations come from the
+// contract's rule, written here on its own: a user may act with the bot's
+// account (ALLOWED_USERS, admins; an @name only for the account first seen
+// with it), on an issue of the place's projects that has no security level.
+
+type matrixUser struct {
+	name   string
+	u      telegramtest.User
+	mayAct bool
+	dm     []string // projects of the mapped chats the user is a member of
+}
+
+// A place gives each user and action a chat of its own kind, so that
+// Telegram's per-group limits never hold an answer back.
+type matrixPlace struct {
+	name     string
+	chat     func(ui, ai int, u telegramtest.User) telegramtest.Chat
+	projects func(u matrixUser) []string
+	group    bool
+}
+
+type matrixTarget struct {
+	key, project, summary string
+	secured               bool
+}
+
+var (
+	matrixDave = telegramtest.User{ID: 601, FirstName: "Dave", Username: "dave"}
+	matrixAdm  = telegramtest.User{ID: 700, FirstName: "Ada", Username: "ada"}
+	matrixBob  = telegramtest.User{ID: 502, FirstName: "Bob", Username: "bob"}
+	// Mallory has taken the name @alice after Alice's account was pinned.
+	matrixMallory = telegramtest.User{ID: 666, FirstName: "Mallory", Username: "alice"}
+)
+
+func matrixUsers() []matrixUser {
+	return []matrixUser{
+		{name: "allowed @name, channel member", u: testAlice, mayAct: true, dm: []string{"OPS"}},
+		{name: "allowed by ID, in no chat", u: matrixDave, mayAct: true},
+		{name: "admin, web member", u: matrixAdm, mayAct: true, dm: []string{"WEB"}},
+		{name: "not allowed", u: matrixBob},
+		{name: "@name pinned to another ID", u: matrixMallory},
+	}
+}
+
+// Chats of the matrix: per user ui and action ai, a channel mapped to OPS
+// with its discussion group, a group mapped to WEB, an unmapped group.
+func matrixChat(kind, ui, ai int) int64 { return -1005000000000 - int64(kind*1000+ui*100+ai) }
+
+const (
+	opsChannel = iota + 1
+	opsDiscussion
+	webGroup
+	unmappedGroup
+)
+
+func matrixPlaces() []matrixPlace {
+	group := func(kind int, title string) func(int, int, telegramtest.User) telegramtest.Chat {
+		return func(ui, ai int, _ telegramtest.User) telegramtest.Chat {
+			return telegramtest.Chat{ID: matrixChat(kind, ui, ai), Type: "supergroup", Title: title}
+		}
+	}
+	projects := func(p ...string) func(matrixUser) []string { return func(matrixUser) []string { return p } }
+	return []matrixPlace{
+		{name: "DM", chat: func(_, _ int, u telegramtest.User) telegramtest.Chat {
+			return telegramtest.Chat{ID: u.ID, Type: "private", FirstName: u.FirstName}
+		}, projects: func(u matrixUser) []string { return u.dm }},
+		{name: "channel's discussion group", chat: group(opsDiscussion, "Ops talk"), projects: projects("OPS"), group: true},
+		{name: "mapped group", chat: group(webGroup, "Web team"), projects: projects("WEB"), group: true},
+		{name: "unmapped group", chat: group(unmappedGroup, "Coffee"), projects: projects(), group: true},
+	}
+}
+
+// matrixAction does something as u in chat about key and reports whether
+// it took effect: a write in Jira, a watch, or the issue shown in answer.
+type matrixAction struct {
+	name      string
+	groupOnly bool // key mentions are a group feature
+	// blind writes show nothing of the issue: a reply under a post whose
+	// issue got a security level later still becomes its comment.
+	blind bool
+	do    func(h *harness, c telegramtest.Chat, u telegramtest.User, tg matrixTarget) (shown bool)
+}
+
+func matrixActions() []matrixAction {
+	command := func(format string) func(*harness, telegramtest.Chat, telegramtest.User, matrixTarget) bool {
+		return func(h *harness, c telegramtest.Chat, u telegramtest.User, tg matrixTarget) bool {
+			return h.answered(c, u, strings.ReplaceAll(format, "KEY", tg.key), 0, tg.summary)
+		}
+	}
+	return []matrixAction{
+		{name: "/issue", do: command("/issue KEY")},
+		{name: "/comment", do: command("/comment KEY matrix comment")},
+		{name: "/assign", do: command("/assign KEY none")},
+		{name: "/transition", do: func(h *harness, c telegramtest.Chat, u telegramtest.User, tg matrixTarget) bool {
+			to := "In Progress"
+			if is, _ := h.jira.Issue(tg.key); is.Status == to {
+				to = "To Do"
+			}
+			return h.answered(c, u, "/transition "+tg.key+" "+to, 0, tg.summary)
+		}},
+		{name: "/watch", do: func(h *harness, c telegramtest.Chat, u telegramtest.User, tg matrixTarget) bool {
+			h.answered(c, u, "/watch "+tg.key, 0, tg.summary)
+			watchers, _ := h.store.Watchers(tg.key)
+			defer h.store.Unwatch(tg.key, u.ID)
+			return slices.Contains(watchers, u.ID)
+		}},
+		{name: "key mention", groupOnly: true, do: command("news about KEY?")},
+		{name: "card button", do: func(h *harness, c telegramtest.Chat, u telegramtest.User, tg matrixTarget) bool {
+			ref := h.botMessage(c.ID, "a message with buttons")
+			h.tg.Push(h.tg.CallbackQuery(u, c.ID, ref.MessageID, cb(cbCard, tg.key)))
+			h.waitIdle()
+			for _, m := range h.tg.SentTo(c.ID) {
+				if m.MessageID == ref.MessageID && strings.Contains(m.Text, tg.summary) {
+					return true
+				}
+			}
+			return false
+		}},
+		{name: "reply → comment", blind: true, do: func(h *harness, c telegramtest.Chat, u telegramtest.User, tg matrixTarget) bool {
+			ref := h.botMessage(c.ID, "a notification of "+tg.key)
+			if err := h.store.LinkMessage(c.ID, ref.MessageID, storage.Link{Issue: tg.key}); err != nil {
+				h.t.Fatal(err)
+			}
+			return h.answered(c, u, "matrix reply", ref.MessageID, tg.summary)
+		}},
+	}
+}
+
+// answered sends text as u in c (replying to replyTo when not 0), waits
+// until the bot is done, and reports whether Jira was written to or an
+// answer to the message showed summary.
+func (h *harness) answered(c telegramtest.Chat, u telegramtest.User, text string, replyTo int, summary string) bool {
+	h.t.Helper()
+	writes := h.jiraWrites()
+	up := h.tg.GroupMessage(c, u, text, replyTo) // a private chat too, for a reply
+	if c.Type == "private" && replyTo == 0 {
+		up = h.tg.PrivateMessage(u, text)
+	}
+	h.tg.Push(up)
+	h.waitIdle()
+	for _, m := range h.tg.SentTo(c.ID) {
+		if m.ReplyTo == idOf(up) && strings.Contains(m.Text, summary) {
+			return true
+		}
+	}
+	return h.jiraWrites() > writes
+}
+
+// jiraWrites counts the requests that change something in Jira.
+func (h *harness) jiraWrites() int {
+	n := 0
+	for _, r := range h.jira.Requests() {
+		if r.Method != "GET" && !strings.Contains(r.Path, "/search") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestPermissionMatrix(t *testing.T) {
+	h := newHarness(t, "ALLOWED_USERS=@alice,601", "ADMIN_USERS=700")
+	users, actions := matrixUsers(), matrixActions()
+	for ui := range users {
+		h.tg.AddChat(telegramtest.Chat{ID: users[ui].u.ID, Type: "private", FirstName: users[ui].u.FirstName})
+		for ai := range actions {
+			h.matrixChats(ui, ai, users)
+		}
+	}
+	// Alice's account was the first seen with @alice.
+	if !h.bot.allowed(&tele.User{ID: testAlice.ID, Username: "alice"}) {
+		t.Fatal("alice refused")
+	}
+	h.jira.AddProject("WEB", "Website")
+	h.jira.AddProject("HR", "People")
+	targets := []matrixTarget{
+		{project: "OPS", summary: "Matrix ops disk"},
+		{project: "WEB", summary: "Matrix web logo"},
+		{project: "HR", summary: "Matrix hr salaries"},
+		{project: "OPS", summary: "Matrix ops secret", secured: true},
+	}
+	for i := range targets {
+		is, err := h.jira.As(testJane).CreateIssue(targets[i].project, "Task", targets[i].summary, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets[i].key = is.Key
+		if targets[i].secured {
+			if err := h.jira.As(testJane).SetSecurityLevel(is.Key, "Staff"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.waitIdle()
+
+	for _, place := range matrixPlaces() {
+		for ui, u := range users {
+			for ai, a := range actions {
+				for _, tg := range targets {
+					want := u.mayAct && (!tg.secured || a.blind) && slices.Contains(place.projects(u), tg.project) && (place.group || !a.groupOnly)
+					name := strings.Join([]string{place.name, u.name, a.name, tg.key}, "/")
+					if got := a.do(h, place.chat(ui, ai, u.u), u.u, tg); got != want {
+						t.Errorf("%s: took effect %v, want %v", name, got, want)
+					}
+				}
+			}
+		}
+	}
+	// Nothing of HR, nor of the secured issue, was shown anywhere.
+	for _, m := range h.tg.Sent() {
+		for _, s := range []string{"Matrix hr salaries", "Matrix ops secret"} {
+			if strings.Contains(m.Text, s) || slices.ContainsFunc(m.Edits, func(e string) bool { return strings.Contains(e, s) }) {
+				t.Errorf("chat %d was shown %q: %q", m.ChatID, s, m.Text)
+			}
+		}
+	}
+}
+
+// matrixChats makes the chats of user ui and action ai and sets every
+// user's membership in the mapped ones (set, not learnt from writing).
+func (h *harness) matrixChats(ui, ai int, users []matrixUser) {
+	channel, discussion, web := matrixChat(opsChannel, ui, ai), matrixChat(opsDiscussion, ui, ai), matrixChat(webGroup, ui, ai)
+	h.tg.AddChat(telegramtest.Chat{ID: channel, Type: "channel", Title: "Ops news"})
+	for _, kind := range []int{opsDiscussion, webGroup, unmappedGroup} {
+		h.tg.AddChat(telegramtest.Chat{ID: matrixChat(kind, ui, ai), Type: "supergroup"})
+	}
+	h.tg.LinkChats(channel, discussion)
+	for chat, project := range map[int64]string{channel: "OPS", web: "WEB"} {
+		if err := h.store.SetChatProject(chat, project); err != nil {
+			h.t.Fatal(err)
+		}
+		for _, u := range users {
+			status := "left"
+			if slices.Contains(u.dm, project) {
+				status = "member"
+			}
+			h.tg.SetChatMember(chat, u.u.ID, status)
+		}
+	}
+}
