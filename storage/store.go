@@ -1,6 +1,8 @@
 // Package storage owns jtbot's one bbolt file: message ⇄ issue links, the
 // durable inbound queue with its dead letters, dedup keys, run-time chat
-// mappings and per-user data. Everything that must survive a restart is here.
+// mappings and per-user data, personal Jira connections and OAuth states
+// among them (sealed with SECRET_KEY: see UseKey). Everything that must
+// survive a restart is here.
 package storage
 
 import (
