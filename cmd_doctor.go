@@ -304,6 +304,30 @@ func (d *doctor) checkDatabase(cfg *config.Config) {
 	}
 	queued, dead := store.Depth()
 	d.ok("database %s opens, schema %d, %d queued, %d dead letters", cfg.DBPath, v, queued, dead)
+	d.checkSecretKey(cfg, store)
+}
+
+// checkSecretKey tells before a restart what the start would refuse: a
+// SECRET_KEY that cannot open the personal connections stored.
+func (d *doctor) checkSecretKey(cfg *config.Config, store *storage.Store) {
+	err := store.CheckKey(cfg.SecretKey)
+	var bad *storage.KeyError
+	switch {
+	case errors.As(err, &bad):
+		d.bad("set SECRET_KEY (or SECRET_KEY_FILE) to the key the connections were sealed with; jtbot does not start without it", "%v", bad)
+		return
+	case err != nil:
+		d.bad("restore a backup (jtbot backup)", "database %s: %v", cfg.DBPath, err)
+		return
+	case cfg.SecretKey == nil:
+		return
+	}
+	n, err := store.CountAccounts()
+	if err != nil {
+		d.bad("restore a backup (jtbot backup)", "database %s: %v", cfg.DBPath, err)
+		return
+	}
+	d.ok("SECRET_KEY opens the personal Jira connections stored (%d)", n)
 }
 
 // checkStateDirectory warns when systemd gave jtbot a state directory and

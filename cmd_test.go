@@ -94,6 +94,15 @@ func TestDoctor(t *testing.T) {
 			return []string{"TELEGRAM_WEBHOOK_URL=https://bot.example.com/webhook/telegram/"}
 		}, "Telegram webhook is"},
 		{"bad setting", false, func(w *world) []string { return []string{"LOG_LEVEL=loud"} }, "✗ setting LOG_LEVEL"},
+		{"wrong secret key", false, func(w *world) []string {
+			if err := saveConnection(w.db, testSecretKey); err != nil {
+				panic(err) // setup has no t of its own
+			}
+			return []string{"SECRET_KEY=" + otherSecretKey}
+		}, "✗ SECRET_KEY: is not the key that sealed"},
+		{"bad secret key", false, func(w *world) []string {
+			return []string{"SECRET_KEY=" + testSecretKey[:20], "JIRA_OAUTH_CLIENT_SECRET=" + testOAuthSecret}
+		}, "✗ setting SECRET_KEY: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +119,7 @@ func TestDoctor(t *testing.T) {
 			if wantCode := map[bool]int{true: 0, false: 1}[tt.name == "healthy"]; code != wantCode {
 				t.Errorf("exit %d, want %d\n%s", code, wantCode, out)
 			}
-			for _, secret := range []string{"test-bot-token", "jira-api-token", testJiraSecret} {
+			for _, secret := range []string{"test-bot-token", "jira-api-token", testJiraSecret, testSecretKey, testSecretKey[:20], otherSecretKey, testOAuthSecret} {
 				if strings.Contains(out, secret) {
 					t.Errorf("doctor printed a secret")
 				}

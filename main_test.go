@@ -74,7 +74,8 @@ func newWorld(t *testing.T) *world {
 	w := &world{tg: tg, jira: js, db: filepath.Join(t.TempDir(), "jtbot.db"), logs: &syncBuffer{}, client: http.DefaultClient, reloaded: make(chan struct{}, 8)}
 	// Every test of a daemon checks its log for the test secrets.
 	t.Cleanup(func() {
-		for _, secret := range []string{"test-bot-token", "jira-api-token", testJiraSecret, config.DeriveWebhookSecret(testToken)} {
+		for _, secret := range []string{"test-bot-token", "jira-api-token", testJiraSecret, config.DeriveWebhookSecret(testToken),
+			testSecretKey, otherSecretKey, testOAuthSecret, testUserToken} {
 			if strings.Contains(w.logs.String(), secret) {
 				t.Errorf("a log line contains the secret %q", secret)
 			}
@@ -472,12 +473,17 @@ func TestRunExitCodes(t *testing.T) {
 
 func TestNoSecretInLogs(t *testing.T) {
 	w := newWorld(t)
-	w.start(t, false)
+	// Personal accounts on: their settings are secrets too.
+	w.start(t, false, "SECRET_KEY="+testSecretKey, "JIRA_OAUTH_CLIENT_ID=jtbot-app",
+		"JIRA_OAUTH_CLIENT_SECRET="+testOAuthSecret, "PUBLIC_URL=http://127.0.0.1:1")
 	post := w.tg.ChannelPost(channel, "check the logs")
 	w.tg.Push(post)
 	w.waitSent(t, func(m telegramtest.SentMessage) bool { return m.ReplyTo == messageID(post, "channel_post") })
 	logs := w.logs.String()
-	for _, secret := range []string{"test-bot-token", testJiraSecret, "jira-api-token"} {
+	if !strings.Contains(logs, "secret_key=\"(set)\"") {
+		t.Errorf("the settings line lacks secret_key=(set): the check below may look at the wrong log")
+	}
+	for _, secret := range []string{"test-bot-token", testJiraSecret, "jira-api-token", testSecretKey, testOAuthSecret} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q", secret)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -138,6 +139,9 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 			log.WithError(err).Error("closing the database")
 		}
 	}()
+	if code := useSecretKey(cfg, store, log); code != exitOK {
+		return code
+	}
 
 	stopControl, err := server.ServeControl(store, log)
 	if err != nil {
@@ -180,7 +184,10 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		log.WithError(err).Error("cannot build the Telegram client")
 		return exitFail
 	}
-	inbound := telegram.NewInbound(store, cfg.TelegramWebhookSecret, stats, logger)
+	// Always on: without a key the hook removes /connect arguments, so a
+	// token sent while personal accounts are off is not stored either.
+	inbound := telegram.NewInbound(store, cfg.TelegramWebhookSecret, stats, logger,
+		telegram.WithRewrite(telegram.SealConnect(cfg.SecretKey)))
 	var hook *telegram.Webhook
 	if !cfg.Poll {
 		hook = &telegram.Webhook{URL: cfg.TelegramWebhookURL, Secret: cfg.TelegramWebhookSecret, Cert: webhookCert(cfg, cert)}
@@ -229,6 +236,31 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 		go auto.Prefetch(cfg.TLSDomain)
 	}
 	return serve(ctx, srv, ln, parts, store, log, h)
+}
+
+// useSecretKey hands SECRET_KEY to the store. A key that cannot open the
+// personal connections stored (or none, with some stored) is a setting to
+// fix, exit 2: starting anyway would silently forget everyone's connection.
+func useSecretKey(cfg *config.Config, store *storage.Store, log logrus.FieldLogger) int {
+	err := store.UseKey(cfg.SecretKey)
+	var bad *storage.KeyError
+	switch {
+	case errors.As(err, &bad):
+		log.Error(bad.Error())
+		return exitConfig
+	case err != nil:
+		log.WithError(err).Error("cannot check SECRET_KEY against the database")
+		return exitFail
+	case cfg.SecretKey == nil:
+		return exitOK
+	}
+	n, err := store.CountAccounts()
+	if err != nil {
+		log.WithError(err).Error("cannot count the personal Jira connections")
+		return exitFail
+	}
+	log.WithFields(logrus.Fields{"connected": n, "oauth": cfg.OAuth()}).Info("personal Jira accounts on")
+	return exitOK
 }
 
 // daemonParts are what runs beside the HTTP server.

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v10"
+
+	"github.com/jtbot/jtbot/secret"
 )
 
 // Config is the whole of jtbot's settings, parsed once at start.
@@ -51,6 +53,12 @@ type Config struct {
 	ACMEDirectoryURL      string        `env:"ACME_DIRECTORY_URL"`
 	TrustedProxiesRaw     string        `env:"TRUSTED_PROXIES"`
 	MetricsToken          string        `env:"METRICS_TOKEN" secret:"true"`
+	PublicURL             string        `env:"PUBLIC_URL"` // as set; PublicBase has the default
+	JiraOAuthClientID     string        `env:"JIRA_OAUTH_CLIENT_ID"`
+	JiraOAuthClientSecret string        `env:"JIRA_OAUTH_CLIENT_SECRET" secret:"true"`
+	AtlassianAuthURL      string        `env:"ATLASSIAN_AUTH_URL" envDefault:"https://auth.atlassian.com"`
+	AtlassianAPIURL       string        `env:"ATLASSIAN_API_URL" envDefault:"https://api.atlassian.com"`
+	SecretKeyRaw          string        `env:"SECRET_KEY" secret:"true"`
 	DBPath                string        `env:"DB_PATH"`
 	LogLevel              string        `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat             string        `env:"LOG_FORMAT" envDefault:"text"`
@@ -65,6 +73,8 @@ type Config struct {
 	AdminUsers   Users             `env:"-"`
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix `env:"-"`
+	// SecretKey is SECRET_KEY parsed; nil: personal Jira accounts are off.
+	SecretKey *secret.Key `env:"-"`
 }
 
 // Problems is every configuration problem found, one per line.
@@ -280,6 +290,7 @@ func (c *Config) validate() Problems {
 		add("LISTEN_ADDR", "must not be empty")
 	}
 	p = append(p, c.parseLists()...)
+	p = append(p, c.validatePersonalAccounts()...)
 	p = append(p, c.validateTLS()...)
 	p = append(p, c.validateLogging()...)
 	return p
@@ -312,6 +323,92 @@ func (c *Config) parseLists() Problems {
 	}
 	return p
 }
+
+// validatePersonalAccounts checks the settings of DESIGN §8. An OAuth app
+// needs SECRET_KEY (its tokens are stored sealed) and a public callback
+// URL; neither is ever guessed.
+func (c *Config) validatePersonalAccounts() Problems {
+	var p Problems
+	add := func(name, format string, args ...any) {
+		p = append(p, name+": "+fmt.Sprintf(format, args...))
+	}
+	if c.SecretKeyRaw != "" {
+		var err error
+		if c.SecretKey, err = secret.ParseKey(c.SecretKeyRaw); err != nil {
+			add("SECRET_KEY", "%v", err) // the error never holds the value
+		}
+	}
+	checkURL(add, "ATLASSIAN_AUTH_URL", c.AtlassianAuthURL)
+	checkURL(add, "ATLASSIAN_API_URL", c.AtlassianAPIURL)
+	if c.PublicURL != "" {
+		checkPublicURL(add, c.PublicURL, "")
+	}
+	if (c.JiraOAuthClientID == "") != (c.JiraOAuthClientSecret == "") {
+		add("JIRA_OAUTH_CLIENT_ID, JIRA_OAUTH_CLIENT_SECRET", "set both or neither (an OAuth 2.0 app has both)")
+	}
+	if c.JiraOAuthClientID == "" {
+		return p
+	}
+	if c.SecretKeyRaw == "" {
+		add("JIRA_OAUTH_CLIENT_ID", "needs SECRET_KEY, which encrypts the users' Jira tokens (make one with: openssl rand -base64 32)")
+	}
+	switch {
+	case c.PublicURL != "":
+	case c.TelegramWebhookURL == "":
+		add("PUBLIC_URL", "required with JIRA_OAUTH_CLIENT_ID when TELEGRAM_WEBHOOK_URL is not set (-poll): the OAuth callback needs jtbot's public URL")
+	default:
+		checkPublicURL(add, c.PublicBase(), " (derived from TELEGRAM_WEBHOOK_URL; set PUBLIC_URL)")
+	}
+	return p
+}
+
+// checkPublicURL wants https: the OAuth callback carries authorization
+// codes. Plain http is allowed on loopback only, for development.
+func checkPublicURL(add func(string, string, ...any), raw, hint string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		add("PUBLIC_URL", "%q is not an absolute http(s) URL%s", raw, hint)
+	case u.RawQuery != "" || u.Fragment != "":
+		add("PUBLIC_URL", "%q must not have a query or fragment%s", raw, hint)
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		add("PUBLIC_URL", "%q must be https (plain http only on a loopback host: localhost, 127.0.0.1, ::1)%s", raw, hint)
+	}
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// PublicBase is jtbot's public base URL without a trailing slash:
+// PUBLIC_URL, else the scheme and host of TELEGRAM_WEBHOOK_URL (read now,
+// so an embedding test that sets the webhook URL late is followed).
+func (c *Config) PublicBase() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	u, err := url.Parse(c.TelegramWebhookURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// OAuthCallbackURL is the redirect URI to register with the OAuth app.
+func (c *Config) OAuthCallbackURL() string {
+	return c.PublicBase() + "/oauth/jira/callback"
+}
+
+// PersonalAccounts reports whether users may connect their own Jira
+// accounts: only with SECRET_KEY to seal their tokens.
+func (c *Config) PersonalAccounts() bool { return c.SecretKey != nil }
+
+// OAuth reports whether /connect signs users in over OAuth 2.0.
+func (c *Config) OAuth() bool { return c.JiraOAuthClientID != "" && c.SecretKey != nil }
 
 // validateTLS checks that HTTPS settings are whole and consistent and the
 // files load: a half-set HTTPS setup is refused rather than silently

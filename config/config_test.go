@@ -20,6 +20,14 @@ func validEnv() []string {
 	}
 }
 
+// testSecretKey is 32 bytes in base64, as openssl rand -base64 32 makes.
+const testSecretKey = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA="
+
+// oauthEnv turns personal accounts on with an OAuth app.
+func oauthEnv() []string {
+	return []string{"SECRET_KEY=" + testSecretKey, "JIRA_OAUTH_CLIENT_ID=client-id", "JIRA_OAUTH_CLIENT_SECRET=oauth-client-secret"}
+}
+
 func TestLoadDefaults(t *testing.T) {
 	cfg, err := Load(validEnv(), false)
 	if err != nil {
@@ -34,6 +42,12 @@ func TestLoadDefaults(t *testing.T) {
 		"LogLevel":       {cfg.LogLevel, "info"},
 		"LogFormat":      {cfg.LogFormat, "text"},
 		"HashtagBug":     {cfg.HashtagTypes["bug"], "Bug"},
+		"AuthURL":        {cfg.AtlassianAuthURL, "https://auth.atlassian.com"},
+		"APIURL":         {cfg.AtlassianAPIURL, "https://api.atlassian.com"},
+		"PublicBase":     {cfg.PublicBase(), "https://bot.example.com"},
+		"Callback":       {cfg.OAuthCallbackURL(), "https://bot.example.com/oauth/jira/callback"},
+		"Personal":       {cfg.PersonalAccounts(), false},
+		"OAuth":          {cfg.OAuth(), false},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {
@@ -86,6 +100,24 @@ func TestLoadProblemsNameTheVariable(t *testing.T) {
 		{"bad logging", append(validEnv(), "LOG_LEVEL=loud", "LOG_FORMAT=xml"), false, []string{"LOG_LEVEL: \"loud\"", "LOG_FORMAT: \"xml\""}},
 		{"both value and file", append(validEnv(), "JIRA_TOKEN_FILE=/nonexistent"), false, []string{"JIRA_TOKEN: set either JIRA_TOKEN or JIRA_TOKEN_FILE, not both"}},
 		{"unreadable file", []string{"TELEGRAM_HOOK_TOKEN_FILE=/nonexistent/token"}, true, []string{"TELEGRAM_HOOK_TOKEN_FILE: cannot read /nonexistent/token: no such file or directory"}},
+		{"secret key alone", append(validEnv(), "SECRET_KEY="+testSecretKey), false, nil},
+		{"secret key not base64", append(validEnv(), "SECRET_KEY=not-base64-key!"), false, []string{"SECRET_KEY: not standard base64"}},
+		{"secret key too short", append(validEnv(), "SECRET_KEY=c2hvcnQ="), false, []string{"SECRET_KEY: decodes to 5 bytes, want 32"}},
+		{"oauth app", append(validEnv(), oauthEnv()...), false, nil},
+		{"oauth app without secret key", append(validEnv(), "JIRA_OAUTH_CLIENT_ID=id", "JIRA_OAUTH_CLIENT_SECRET=oauth-secret"), false, []string{"JIRA_OAUTH_CLIENT_ID: needs SECRET_KEY"}},
+		{"oauth client id without its secret", append(validEnv(), "JIRA_OAUTH_CLIENT_ID=id", "SECRET_KEY="+testSecretKey), false, []string{"JIRA_OAUTH_CLIENT_ID, JIRA_OAUTH_CLIENT_SECRET: set both or neither"}},
+		{"oauth client secret without its id", append(validEnv(), "JIRA_OAUTH_CLIENT_SECRET=s"), false, []string{"JIRA_OAUTH_CLIENT_ID, JIRA_OAUTH_CLIENT_SECRET: set both or neither"}},
+		{"oauth app in poll mode without public url", append([]string{"TELEGRAM_HOOK_TOKEN=1:a", "JIRA_SERVER=http://jira", "JIRA_TOKEN=x"}, oauthEnv()...), true, []string{"PUBLIC_URL: required with JIRA_OAUTH_CLIENT_ID when TELEGRAM_WEBHOOK_URL is not set"}},
+		{"oauth app in poll mode with public url", append([]string{"TELEGRAM_HOOK_TOKEN=1:a", "JIRA_SERVER=http://jira", "JIRA_TOKEN=x", "PUBLIC_URL=https://bot.example.com"}, oauthEnv()...), true, nil},
+		{"oauth app with a plain http webhook url", append(validEnv(), append(oauthEnv(), "TELEGRAM_WEBHOOK_URL=http://bot.example.com/webhook/telegram/")...), false, []string{"PUBLIC_URL: \"http://bot.example.com\" must be https (plain http only on a loopback host"}},
+		{"oauth app on loopback over http", append(validEnv(), append(oauthEnv(), "PUBLIC_URL=http://127.0.0.1:8000")...), false, nil},
+		{"plain http public url", append(validEnv(), "PUBLIC_URL=http://bot.example.com"), false, []string{"PUBLIC_URL: \"http://bot.example.com\" must be https"}},
+		{"localhost public url", append(validEnv(), "PUBLIC_URL=http://localhost:8000/jtbot/"), false, nil},
+		{"ipv6 loopback public url", append(validEnv(), "PUBLIC_URL=http://[::1]:8000"), false, nil},
+		{"relative public url", append(validEnv(), "PUBLIC_URL=bot.example.com"), false, []string{"PUBLIC_URL: \"bot.example.com\" is not an absolute"}},
+		{"public url with a query", append(validEnv(), "PUBLIC_URL=https://bot.example.com/?a=b"), false, []string{"PUBLIC_URL: \"https://bot.example.com/?a=b\" must not have a query"}},
+		{"bad atlassian urls", append(validEnv(), "ATLASSIAN_AUTH_URL=auth", "ATLASSIAN_API_URL=ftp://api"), false, []string{"ATLASSIAN_AUTH_URL: ", "ATLASSIAN_API_URL: "}},
+		{"secret key and its file", append(validEnv(), "SECRET_KEY="+testSecretKey, "SECRET_KEY_FILE=/nonexistent"), false, []string{"SECRET_KEY: set either SECRET_KEY or SECRET_KEY_FILE, not both"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +167,7 @@ func TestSecretsFromFiles(t *testing.T) {
 }
 
 func TestRedactedHidesSecrets(t *testing.T) {
-	cfg, err := Load(append(validEnv(), "TELEGRAM_WEBHOOK_SECRET=tg-secret"), false)
+	cfg, err := Load(append(validEnv(), append(oauthEnv(), "TELEGRAM_WEBHOOK_SECRET=tg-secret")...), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +176,13 @@ func TestRedactedHidesSecrets(t *testing.T) {
 	for k, v := range red {
 		all += k + "=" + v + "\n"
 	}
-	for _, secret := range []string{"test-token", "jira-secret-token", "jira-webhook-secret", "tg-secret"} {
+	for _, secret := range []string{"test-token", "jira-secret-token", "jira-webhook-secret", "tg-secret", testSecretKey, "oauth-client-secret"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("redacted form contains %q:\n%s", secret, all)
 		}
 	}
-	if red["JIRA_TOKEN"] != "(set)" || red["JIRA_SERVER"] != "https://example.atlassian.net" {
+	if red["JIRA_TOKEN"] != "(set)" || red["SECRET_KEY"] != "(set)" || red["JIRA_OAUTH_CLIENT_SECRET"] != "(set)" ||
+		red["JIRA_SERVER"] != "https://example.atlassian.net" || red["JIRA_OAUTH_CLIENT_ID"] != "client-id" {
 		t.Errorf("redacted = %v", red)
 	}
 	if _, ok := red["CHAT_PROJECTS"]; !ok {
@@ -185,5 +218,42 @@ func TestParseChatProjectsAndUsers(t *testing.T) {
 	none, _ := ParseUsers("")
 	if none.Contains(1, "x") {
 		t.Errorf("empty must contain nobody")
+	}
+}
+
+func TestPersonalAccountSettings(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, secretFile := filepath.Join(dir, "key"), filepath.Join(dir, "oauth")
+	os.WriteFile(keyFile, []byte(testSecretKey+"\n"), 0o600)
+	os.WriteFile(secretFile, []byte("from-a-file\n"), 0o600)
+	cfg, err := Load(append(validEnv(), "SECRET_KEY_FILE="+keyFile, "JIRA_OAUTH_CLIENT_SECRET_FILE="+secretFile,
+		"JIRA_OAUTH_CLIENT_ID=client-id", "PUBLIC_URL=https://jtbot.example.org/base/",
+		"ATLASSIAN_AUTH_URL=http://127.0.0.1:9/auth", "ATLASSIAN_API_URL=http://127.0.0.1:9/api"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SecretKey == nil || !cfg.PersonalAccounts() || !cfg.OAuth() {
+		t.Errorf("SECRET_KEY from its file did not turn personal accounts on")
+	}
+	if cfg.JiraOAuthClientSecret != "from-a-file" {
+		t.Errorf("JiraOAuthClientSecret = %q", cfg.JiraOAuthClientSecret)
+	}
+	if got := cfg.OAuthCallbackURL(); got != "https://jtbot.example.org/base/oauth/jira/callback" {
+		t.Errorf("OAuthCallbackURL = %q", got)
+	}
+	if cfg.AtlassianAuthURL != "http://127.0.0.1:9/auth" || cfg.AtlassianAPIURL != "http://127.0.0.1:9/api" {
+		t.Errorf("Atlassian URLs = %q, %q", cfg.AtlassianAuthURL, cfg.AtlassianAPIURL)
+	}
+}
+
+// A bad SECRET_KEY is named, never shown.
+func TestSecretKeyProblemHidesTheValue(t *testing.T) {
+	const badKey = "c2hvcnQtYnV0LXNlY3JldA=="
+	_, err := Load(append(validEnv(), "SECRET_KEY="+badKey), false)
+	if err == nil || !strings.Contains(err.Error(), "SECRET_KEY: ") {
+		t.Fatalf("Load = %v, want a SECRET_KEY problem", err)
+	}
+	if strings.Contains(err.Error(), badKey) || strings.Contains(err.Error(), "short-but-secret") {
+		t.Errorf("the problem shows the key: %v", err)
 	}
 }

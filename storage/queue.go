@@ -201,11 +201,17 @@ func (s *Store) Seen(key string) bool {
 	return found
 }
 
-// SweepDedup deletes expired dedup keys and reports how many.
+// SweepDedup deletes expired dedup keys, and expired OAuth states with
+// them, and reports how many.
 func (s *Store) SweepDedup() (int, error) {
-	now := uint64(s.now().UnixNano())
+	at := s.now()
+	now := uint64(at.UnixNano())
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if n, err = sweepStates(tx, at); err != nil {
+			return err
+		}
 		c := tx.Bucket(bucketDedup).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if binary.BigEndian.Uint64(v) <= now {

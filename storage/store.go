@@ -1,6 +1,8 @@
 // Package storage owns jtbot's one bbolt file: message ⇄ issue links, the
 // durable inbound queue with its dead letters, dedup keys, run-time chat
-// mappings and per-user data. Everything that must survive a restart is here.
+// mappings and per-user data, personal Jira connections and OAuth states
+// among them (sealed with SECRET_KEY: see UseKey). Everything that must
+// survive a restart is here.
 package storage
 
 import (
@@ -10,9 +12,12 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/jtbot/jtbot/secret"
 )
 
 // SchemaVersion is the layout of the buckets below; a newer file is refused.
@@ -23,21 +28,23 @@ var (
 	bucketQueue    = []byte("queue")
 	bucketDead     = []byte("dead")
 	bucketDedup    = []byte("dedup")
-	bucketMessages = []byte("messages") // chat+message → link
-	bucketRoots    = []byte("roots")    // issue key → root message
-	bucketComments = []byte("comments") // issue key/comment id → message
-	bucketChats    = []byte("chats")    // chat → project (run-time mappings)
-	bucketUsers    = []byte("users")    // telegram user → jira user
-	bucketWatches  = []byte("watches")  // issue key/user → nothing
-	bucketIntents  = []byte("intents")  // chat+message → issue creation started
-	bucketIssueIDs = []byte("issueids") // Jira issue id → key
-	bucketPins     = []byte("pins")     // @username → the Telegram ID first seen with it
+	bucketMessages = []byte("messages")    // chat+message → link
+	bucketRoots    = []byte("roots")       // issue key → root message
+	bucketComments = []byte("comments")    // issue key/comment id → message
+	bucketChats    = []byte("chats")       // chat → project (run-time mappings)
+	bucketUsers    = []byte("users")       // emptied at every open: see dropUnprovenBindings
+	bucketWatches  = []byte("watches")     // issue key/user → nothing
+	bucketIntents  = []byte("intents")     // chat+message → issue creation started
+	bucketIssueIDs = []byte("issueids")    // Jira issue id → key
+	bucketPins     = []byte("pins")        // @username → the Telegram ID first seen with it
+	bucketAccounts = []byte("accounts")    // telegram user → sealed personal Jira connection
+	bucketStates   = []byte("oauthstates") // SHA-256 of an OAuth state → created, sealed record
 	// sequence → Subscription as JSON
 	bucketSubscriptions = []byte("subscriptions")
 
 	allBuckets = [][]byte{bucketMeta, bucketQueue, bucketDead, bucketDedup, bucketMessages,
 		bucketRoots, bucketComments, bucketChats, bucketUsers, bucketWatches, bucketIntents, bucketIssueIDs,
-		bucketPins, bucketSubscriptions}
+		bucketPins, bucketAccounts, bucketStates, bucketSubscriptions}
 
 	keySchema = []byte("schema")
 )
@@ -53,6 +60,8 @@ type Store struct {
 	db     *bolt.DB
 	notify chan struct{}
 	now    func() time.Time
+	// key seals accounts and OAuth states; nil until UseKey.
+	key atomic.Pointer[secret.Key]
 
 	changedMu sync.Mutex
 	changed   chan struct{} // closed and replaced at every change of the queue
@@ -105,6 +114,9 @@ func Open(path string, opts Options) (*Store, error) {
 
 func (s *Store) prepare() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := dropUnprovenBindings(tx); err != nil {
+			return err
+		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("storage: create bucket %s: %w", name, err)
@@ -118,6 +130,20 @@ func (s *Store) prepare() error {
 		}
 		return meta.Put(keySchema, u64(SchemaVersion))
 	})
+}
+
+// dropUnprovenBindings empties the users bucket of the old /connect, which
+// bound whatever Jira name someone typed. Such a binding was never proof of
+// identity, so none is carried across a start; personal connections with
+// proof live in the accounts bucket.
+func dropUnprovenBindings(tx *bolt.Tx) error {
+	if tx.Bucket(bucketUsers) == nil {
+		return nil
+	}
+	if err := tx.DeleteBucket(bucketUsers); err != nil {
+		return fmt.Errorf("storage: drop unproven /connect bindings: %w", err)
+	}
+	return nil
 }
 
 // Close stops the group committer and closes the database file. Enqueue

@@ -8,7 +8,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Connect stores the Jira user a Telegram user acts as (/connect).
+// Connect stores the Jira user a Telegram user acts as (the old /connect).
+// The binding lasts until the next start: see dropUnprovenBindings.
+//
+// Deprecated: a typed name is no proof of identity; use SaveAccount.
 func (s *Store) Connect(telegramID int64, jiraUser string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketUsers).Put(u64(uint64(telegramID)), []byte(jiraUser))
@@ -16,6 +19,8 @@ func (s *Store) Connect(telegramID int64, jiraUser string) error {
 }
 
 // Disconnect forgets a Telegram user's Jira user.
+//
+// Deprecated: use DeleteAccount.
 func (s *Store) Disconnect(telegramID int64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketUsers).Delete(u64(uint64(telegramID)))
@@ -23,6 +28,8 @@ func (s *Store) Disconnect(telegramID int64) error {
 }
 
 // Connected returns the Jira user of a Telegram user, or ErrNotFound.
+//
+// Deprecated: use Account.
 func (s *Store) Connected(telegramID int64) (string, error) {
 	var user string
 	err := s.db.View(func(tx *bolt.Tx) error {

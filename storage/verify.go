@@ -33,6 +33,13 @@ func Verify(path string) error {
 		if meta == nil {
 			return errors.New("has no meta bucket: not a jtbot database")
 		}
+		// jtbot creates every bucket at open, so a copy of its file has
+		// them all; one missing means the copy lost data.
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("has no %s bucket", name)
+			}
+		}
 		v := meta.Get(keySchema)
 		if len(v) != 8 {
 			return errors.New("has no schema version: not a jtbot database")

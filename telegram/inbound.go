@@ -39,15 +39,31 @@ type Counter interface {
 
 // Inbound stores updates in the queue, from the webhook or the long poller.
 type Inbound struct {
-	queue  Queue
-	stats  Counter
-	secret string
-	log    logrus.FieldLogger
+	queue   Queue
+	stats   Counter
+	secret  string
+	log     logrus.FieldLogger
+	rewrite func(update []byte) ([]byte, error)
+}
+
+// InboundOption tunes NewInbound.
+type InboundOption func(*Inbound)
+
+// WithRewrite passes every update through f before it is queued: the one
+// moment an update can still be changed before it reaches the database
+// file (SealConnect keeps /connect tokens out of it). An error from f
+// leaves the update unacknowledged, so Telegram delivers it again.
+func WithRewrite(f func(update []byte) ([]byte, error)) InboundOption {
+	return func(in *Inbound) { in.rewrite = f }
 }
 
 // NewInbound builds the inbound side; secret is the webhook's secret_token.
-func NewInbound(q Queue, secret string, stats Counter, log logrus.FieldLogger) *Inbound {
-	return &Inbound{queue: q, stats: stats, secret: secret, log: log.WithField("component", "telegram")}
+func NewInbound(q Queue, secret string, stats Counter, log logrus.FieldLogger, opts ...InboundOption) *Inbound {
+	in := &Inbound{queue: q, stats: stats, secret: secret, log: log.WithField("component", "telegram")}
+	for _, opt := range opts {
+		opt(in)
+	}
+	return in
 }
 
 // errNoUpdateID refuses an update that cannot be deduplicated.
@@ -112,6 +128,12 @@ func (in *Inbound) Store(raw []byte) (int, error) {
 	}
 	if head.UpdateID <= 0 {
 		return 0, errNoUpdateID
+	}
+	if in.rewrite != nil {
+		var err error
+		if raw, err = in.rewrite(raw); err != nil {
+			return 0, fmt.Errorf("telegram: rewriting update %d: %w", head.UpdateID, err)
+		}
 	}
 	it := storage.Item{Source: Source, Key: head.orderKey(), Group: head.album(), Payload: raw}
 	_, dup, err := in.queue.Enqueue(it, "tg:"+strconv.Itoa(head.UpdateID), storage.DedupTTL)
