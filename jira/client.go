@@ -429,6 +429,9 @@ func classify(op string, resp *models.ResponseScheme, err error) error {
 	if err == nil {
 		return nil
 	}
+	if e, ok := grantFailure(op, err); ok {
+		return e
+	}
 	if resp == nil || resp.Code == 0 {
 		return &Error{Op: op, Err: plainNetError(err)}
 	}
