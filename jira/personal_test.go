@@ -145,3 +145,22 @@ func TestRefusedGrantIsUnauthorizedAndOutageTemporary(t *testing.T) {
 		})
 	}
 }
+
+func TestWatchers(t *testing.T) {
+	deployments(t, func(t *testing.T, srv *jiratest.Server, bot *Client) {
+		if _, err := srv.As(jane).CreateIssue("OPS", "Task", "Lamp", ""); err != nil {
+			t.Fatal(err)
+		}
+		bob := jiratest.User{AccountID: "acc-bob", Name: "bob", DisplayName: "Bob"}
+		if err := srv.AddWatcher("OPS-1", bob); err != nil {
+			t.Fatal(err)
+		}
+		got, err := bot.Watchers(context.Background(), "OPS-1")
+		if err != nil || len(got) != 2 || got[0].Display() != "Jane Jira" || got[1].ID() == "" {
+			t.Errorf("watchers = %+v, %v", got, err)
+		}
+		if _, err := bot.Watchers(context.Background(), "OPS-9"); !IsNotFound(err) {
+			t.Errorf("missing issue: %v", err)
+		}
+	})
+}
