@@ -426,6 +426,9 @@ func IsNotFound(err error) bool {
 }
 
 func classify(op string, resp *models.ResponseScheme, err error) error {
+	if e, ok := loginIgnored(op, resp); ok {
+		return e
+	}
 	if err == nil {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v2 "github.com/ctreminiom/go-atlassian/v2/jira/v2"
+	"github.com/ctreminiom/go-atlassian/v2/pkg/infra/models"
 	"golang.org/x/oauth2"
 )
 
@@ -121,6 +122,22 @@ func grantFailure(op string, err error) (*Error, bool) {
 		msg += " (" + re.ErrorCode + ")"
 	}
 	return &Error{Op: op, Status: http.StatusUnauthorized, Message: msg, Err: ErrGrantRefused}, true
+}
+
+// loginIgnored catches Jira Cloud serving a request as anonymous because
+// it refused the credentials (an expired or revoked API token): the answer
+// may be a 200 with nothing visible, flagged only by X-Seraph-LoginReason
+// (MrRefactoring/jira.js#418). It becomes the 401 it means.
+func loginIgnored(op string, resp *models.ResponseScheme) (*Error, bool) {
+	if resp == nil || resp.Response == nil {
+		return nil, false
+	}
+	switch resp.Response.Header.Get("X-Seraph-LoginReason") {
+	case "AUTHENTICATED_FAILED", "AUTHENTICATION_DENIED":
+		return &Error{Op: op, Status: http.StatusUnauthorized, Message: "Jira did not accept the credentials",
+			Err: models.ErrUnauthorized}, true
+	}
+	return nil, false
 }
 
 // IsUnauthorized reports a Jira 401: the credentials are wrong, expired or

@@ -164,3 +164,28 @@ func TestWatchers(t *testing.T) {
 		}
 	})
 }
+
+// Jira Cloud serves a revoked API token's requests as anonymous: a search
+// answers 200 with nothing. The client must still see a 401.
+func TestRevokedCloudAPITokenIsUnauthorizedEvenWhenJiraAnswers200(t *testing.T) {
+	srv, bot := site(t, "Cloud")
+	if _, err := bot.CreateIssue(context.Background(), NewIssue{Project: "OPS", Type: "Task", Summary: "Seen"}); err != nil {
+		t.Fatal(err)
+	}
+	mine := personal(t, srv)
+	mine.SetCloud(true)
+	srv.RevokeTokens(jane)
+	if _, _, err := mine.SearchPage(context.Background(), "project = OPS", 0, 10); !IsUnauthorized(err) {
+		t.Errorf("search with a revoked API token: %v, want a 401", err)
+	}
+	if last := srv.Requests()[len(srv.Requests())-1]; last.Path != "/rest/api/2/search/jql" || last.Status != 200 {
+		t.Errorf("the fake answered %s with %d, want Jira's anonymous 200", last.Path, last.Status)
+	}
+	if _, err := mine.GetIssue(context.Background(), "OPS-1"); !IsUnauthorized(err) {
+		t.Errorf("read with a revoked API token: %v, want a 401", err)
+	}
+	last := srv.Requests()[len(srv.Requests())-1]
+	if last.Status != 404 {
+		t.Errorf("the fake answered %d, want Jira's anonymous 404", last.Status)
+	}
+}

@@ -48,6 +48,10 @@ func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request, parts []st
 		return
 	}
 	caller := s.caller(r)
+	if caller == anonymous {
+		writeError(w, errMessage(401, "Client must be authenticated to access this resource."))
+		return
+	}
 	me := s.userJSON(&caller).(obj)
 	me["locale"] = "en_US"
 	me["groups"] = obj{"size": 1, "items": []any{}}

@@ -93,6 +93,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, path string, inSi
 		writeError(w, errMessage(401, "You are not authenticated. Authentication required to perform this operation."))
 		return
 	}
+	if u == anonymous {
+		w.Header().Set("X-Seraph-LoginReason", loginFailed)
+	}
 	if c := s.bearerGrant(r); c != nil && !s.scopeAllows(c.grant, r, path) {
 		// RFC 6750 §3.1 insufficient_scope: a READ-only link writing.
 		writeError(w, errMessage(403, "The OAuth 2.0 access token does not have the scope this operation needs."))

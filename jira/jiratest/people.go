@@ -144,7 +144,14 @@ func (s *Server) personal(r *http.Request) (u User, known, ok bool) {
 		if c == nil || c.kind != kindAPIToken || !strings.EqualFold(c.email, email) {
 			return User{}, false, false
 		}
-		return c.user, true, c.alive(now)
+		if !c.alive(now) {
+			// Jira Cloud serves a request whose API token has expired or
+			// been revoked as an anonymous one, flagged only by
+			// "X-Seraph-LoginReason: AUTHENTICATED_FAILED": endpoints open
+			// to anonymous users answer 200 (MrRefactoring/jira.js#418).
+			return anonymous, true, true
+		}
+		return c.user, true, true
 	}
 	tok, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	c := s.creds[tok]
@@ -163,6 +170,12 @@ func (s *Server) personal(r *http.Request) (u User, known, ok bool) {
 	}
 	return User{}, true, false
 }
+
+// anonymous is the caller of a request Jira serves without a user.
+var anonymous = User{}
+
+// loginFailed is Jira's header for credentials it ignored.
+const loginFailed = "AUTHENTICATED_FAILED"
 
 // DenyProject takes away u's permission to browse project, as a
 // permission scheme that leaves u out would: for u the project and its
@@ -183,6 +196,9 @@ func (s *Server) DenyProject(u User, project string) {
 
 // canBrowse reports whether u may see project's issues.
 func (s *Server) canBrowse(u User, project string) bool {
+	if u == anonymous {
+		return false // no project here grants Browse to anyone
+	}
 	return !s.denied[s.userID(u)][strings.ToUpper(project)]
 }
 
