@@ -426,8 +426,14 @@ func IsNotFound(err error) bool {
 }
 
 func classify(op string, resp *models.ResponseScheme, err error) error {
+	if e, ok := loginIgnored(op, resp); ok {
+		return e
+	}
 	if err == nil {
 		return nil
+	}
+	if e, ok := grantFailure(op, err); ok {
+		return e
 	}
 	if resp == nil || resp.Code == 0 {
 		return &Error{Op: op, Err: plainNetError(err)}

@@ -359,3 +359,13 @@ func (c *Client) searchDC(ctx context.Context, jql string, start, max int) ([]is
 	err := c.call(ctx, "search", http.MethodPost, "rest/api/2/search", body, &page)
 	return page.Issues, err
 }
+
+// Watchers lists the people watching an issue in Jira (GET
+// …/watchers: {"watchCount","isWatching","watchers":[users]}).
+func (c *Client) Watchers(ctx context.Context, key string) ([]User, error) {
+	var out struct {
+		Watchers []User `json:"watchers"`
+	}
+	err := c.call(ctx, "read watchers", http.MethodGet, "rest/api/2/issue/"+url.PathEscape(key)+"/watchers", nil, &out)
+	return out.Watchers, err
+}

@@ -37,7 +37,7 @@ func (a *Actor) User() User { return a.u }
 func (a *Actor) lockIssue(key string) (*issueRec, *Error) {
 	a.s.mu.Lock()
 	is := a.s.issue(key)
-	if is == nil {
+	if is == nil || !a.s.canBrowse(a.u, is.Project) {
 		return nil, errNoIssue()
 	}
 	return is, nil
@@ -55,7 +55,7 @@ func (a *Actor) CreateIssue(project, typ, summary, description string) (Issue, e
 	}
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
-	d, err := a.s.parseCreate(fields)
+	d, err := a.s.parseCreateAs(a.u, fields)
 	if err != nil {
 		return Issue{}, err
 	}

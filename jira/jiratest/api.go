@@ -47,7 +47,12 @@ func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request, parts []st
 	if !only(w, r, http.MethodGet) {
 		return
 	}
-	me := s.userJSON(&s.opts.Me).(obj)
+	caller := s.caller(r)
+	if caller == anonymous {
+		writeError(w, errMessage(401, "Client must be authenticated to access this resource."))
+		return
+	}
+	me := s.userJSON(&caller).(obj)
 	me["locale"] = "en_US"
 	me["groups"] = obj{"size": 1, "items": []any{}}
 	me["applicationRoles"] = obj{"size": 1, "items": []any{}}
@@ -63,12 +68,14 @@ func (s *Server) handleProject(w http.ResponseWriter, r *http.Request, parts []s
 	case 0:
 		list := []any{}
 		for _, p := range s.projects {
-			list = append(list, s.projectJSON(p))
+			if s.canBrowse(s.caller(r), p.Key) {
+				list = append(list, s.projectJSON(p))
+			}
 		}
 		writeJSON(w, 200, list)
 	case 1:
 		p := s.project(parts[0])
-		if p == nil {
+		if p == nil || !s.canBrowse(s.caller(r), p.Key) {
 			writeError(w, errNoProject(parts[0]))
 			return
 		}
@@ -97,7 +104,7 @@ func (s *Server) handleIssueRoot(w http.ResponseWriter, r *http.Request, parts [
 		return
 	}
 	is := s.issue(parts[0])
-	if is == nil {
+	if is == nil || !s.canBrowse(s.caller(r), is.Project) {
 		writeError(w, errNoIssue())
 		return
 	}
@@ -129,7 +136,7 @@ func (s *Server) createIssueHTTP(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &b) {
 		return
 	}
-	d, err := s.parseCreate(b.Fields)
+	d, err := s.parseCreateAs(s.caller(r), b.Fields)
 	if err == nil {
 		err = checkProperties(b.Properties)
 	}
@@ -137,13 +144,13 @@ func (s *Server) createIssueHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	is := s.createIssue(s.opts.Me, d, b.Properties)
+	is := s.createIssue(s.caller(r), d, b.Properties)
 	writeJSON(w, 201, obj{"id": is.ID, "key": is.Key, "self": s.api("issue/" + is.ID)})
 }
 
 func (s *Server) createMeta(w http.ResponseWriter, r *http.Request, key string) {
 	p := s.project(key)
-	if p == nil {
+	if p == nil || !s.canBrowse(s.caller(r), p.Key) {
 		writeError(w, errNoProject(key))
 		return
 	}
@@ -194,7 +201,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, is *issueRe
 	case http.MethodGet:
 		q := r.URL.Query()
 		fs := parseFields(q["fields"], "*all")
-		writeJSON(w, 200, s.issueJSON(is, fs, parseExpand(q["expand"]...), s.userID(s.opts.Me)))
+		writeJSON(w, 200, s.issueJSON(is, fs, parseExpand(q["expand"]...), s.userID(s.caller(r))))
 	case http.MethodPut:
 		var b struct {
 			Fields map[string]json.RawMessage              `json:"fields"`
@@ -208,10 +215,10 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request, is *issueRe
 			writeError(w, err)
 			return
 		}
-		s.updateIssue(s.opts.Me, is, e)
+		s.updateIssue(s.caller(r), is, e)
 		w.WriteHeader(204)
 	case http.MethodDelete:
-		s.deleteIssue(s.opts.Me, is)
+		s.deleteIssue(s.caller(r), is)
 		w.WriteHeader(204)
 	default:
 		methodNotAllowed(w)
@@ -240,13 +247,13 @@ func (s *Server) handleComments(w http.ResponseWriter, r *http.Request, is *issu
 		if !decodeBody(w, r, &b) {
 			return
 		}
-		if err := s.editComment(s.opts.Me, is, c, b.Body); err != nil {
+		if err := s.editComment(s.caller(r), is, c, b.Body); err != nil {
 			writeError(w, err)
 			return
 		}
 		writeJSON(w, 200, s.commentJSON(is, c))
 	case http.MethodDelete:
-		s.deleteComment(s.opts.Me, is, i)
+		s.deleteComment(s.caller(r), is, i)
 		w.WriteHeader(204)
 	default:
 		methodNotAllowed(w)
@@ -276,7 +283,7 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, is *i
 		if !decodeBody(w, r, &b) {
 			return
 		}
-		c, err := s.addCommentWith(s.opts.Me, is, b.Body, func(c *Comment) { c.Visibility = b.Visibility })
+		c, err := s.addCommentWith(s.caller(r), is, b.Body, func(c *Comment) { c.Visibility = b.Visibility })
 		if err != nil {
 			writeError(w, err)
 			return
@@ -310,7 +317,7 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request, is *issueR
 	}
 	out := []any{}
 	for _, f := range files {
-		a := s.addAttachment(s.opts.Me, is, f.name, f.mime, f.content)
+		a := s.addAttachment(s.caller(r), is, f.name, f.mime, f.content)
 		out = append(out, s.attachmentJSON(&a))
 	}
 	writeJSON(w, 200, out)
@@ -390,7 +397,7 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request, parts 
 		return
 	}
 	is, i := s.findAttachment(parts[0])
-	if is == nil {
+	if is == nil || !s.canBrowse(s.caller(r), is.Project) {
 		writeError(w, errMessage(404, fmt.Sprintf("The attachment with id '%s' does not exist.", parts[0])))
 		return
 	}
@@ -410,7 +417,7 @@ func (s *Server) handleAttachment(w http.ResponseWriter, r *http.Request, parts 
 // to the file unless ?redirect=false.
 func (s *Server) attachmentContent(w http.ResponseWriter, r *http.Request, id string) {
 	is, i := s.findAttachment(id)
-	if is == nil {
+	if is == nil || !s.canBrowse(s.caller(r), is.Project) {
 		writeError(w, errMessage(404, fmt.Sprintf("The attachment with id '%s' does not exist.", id)))
 		return
 	}
@@ -434,7 +441,7 @@ func (s *Server) downloadAttachment(w http.ResponseWriter, r *http.Request, part
 		return
 	}
 	is, i := s.findAttachment(parts[0])
-	if is == nil {
+	if is == nil || !s.canBrowse(s.caller(r), is.Project) {
 		notFound(w, r)
 		return
 	}
@@ -495,11 +502,11 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, is *issu
 		writeError(w, err)
 		return
 	}
-	if err := s.transitionIssue(s.opts.Me, is, id, resolution); err != nil {
+	if err := s.transitionIssue(s.caller(r), is, id, resolution); err != nil {
 		writeError(w, err)
 		return
 	}
-	s.updateIssue(s.opts.Me, is, e)
+	s.updateIssue(s.caller(r), is, e)
 	w.WriteHeader(204)
 }
 
@@ -522,7 +529,7 @@ func (s *Server) handleAssignee(w http.ResponseWriter, r *http.Request, is *issu
 		writeError(w, errFields(map[string]string{"assignee": msg}))
 		return
 	}
-	s.assignIssue(s.opts.Me, is, u)
+	s.assignIssue(s.caller(r), is, u)
 	w.WriteHeader(204)
 }
 
@@ -598,13 +605,13 @@ func (s *Server) handleWatchers(w http.ResponseWriter, r *http.Request, is *issu
 	}
 	switch r.Method {
 	case http.MethodGet:
-		s.listWatchers(w, is)
+		s.listWatchers(w, r, is)
 	case http.MethodPost:
 		var id string
 		if r.ContentLength != 0 && !decodeBody(w, r, &id) {
 			return
 		}
-		s.changeWatcher(w, is, firstNonEmpty(id, s.userID(s.opts.Me)), true)
+		s.changeWatcher(w, is, firstNonEmpty(id, s.userID(s.caller(r))), true)
 	case http.MethodDelete:
 		q := r.URL.Query()
 		id := q.Get("username")
@@ -621,13 +628,13 @@ func (s *Server) handleWatchers(w http.ResponseWriter, r *http.Request, is *issu
 	}
 }
 
-func (s *Server) listWatchers(w http.ResponseWriter, is *issueRec) {
+func (s *Server) listWatchers(w http.ResponseWriter, r *http.Request, is *issueRec) {
 	list := []any{}
 	for _, id := range is.Watchers {
 		list = append(list, s.userJSON(s.findUser(id)))
 	}
 	writeJSON(w, 200, obj{"self": s.api("issue/" + is.Key + "/watchers"),
-		"isWatching": is.watching(s.userID(s.opts.Me)), "watchCount": len(list), "watchers": list})
+		"isWatching": is.watching(s.userID(s.caller(r))), "watchCount": len(list), "watchers": list})
 }
 
 func (s *Server) changeWatcher(w http.ResponseWriter, is *issueRec, id string, add bool) {

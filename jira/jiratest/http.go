@@ -35,18 +35,23 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // serveHTTP records the request around serve.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	sw := &statusWriter{ResponseWriter: w}
 	path, inSite := s.sitePath(r.URL.Path)
 	if !inSite {
 		path = r.URL.Path
 	}
-	s.serve(sw, r, path, inSite)
+	s.record(w, r, path, false, func(w http.ResponseWriter) { s.serve(w, r, path, inSite) })
+}
+
+// record runs serve and keeps the request and its answer for Requests.
+func (s *Server) record(w http.ResponseWriter, r *http.Request, path string, gateway bool, serve func(http.ResponseWriter)) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sw := &statusWriter{ResponseWriter: w}
+	serve(sw)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: path, RawQuery: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body, Status: sw.status})
+		Header: r.Header.Clone(), Body: body, Status: sw.status, Gateway: gateway})
 	s.changedLocked()
 }
 
@@ -77,12 +82,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, path string, inSi
 		writeFault(w, f)
 		return
 	}
-	if !s.authorized(r, path) {
+	if !s.cloud && strings.HasPrefix(path, dcOAuthPrefix) {
+		// The provider's own endpoints: no user session needed.
+		s.serveDCOAuth(w, r, strings.TrimPrefix(path, dcOAuthPrefix))
+		return
+	}
+	u, ok := s.authenticate(r, path)
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="protected-area"`)
 		writeError(w, errMessage(401, "You are not authenticated. Authentication required to perform this operation."))
 		return
 	}
-	s.route(w, r, path)
+	if u == anonymous {
+		w.Header().Set("X-Seraph-LoginReason", loginFailed)
+	}
+	if c := s.bearerGrant(r); c != nil && !s.scopeAllows(c.grant, r, path) {
+		// RFC 6750 §3.1 insufficient_scope: a READ-only link writing.
+		writeError(w, errMessage(403, "The OAuth 2.0 access token does not have the scope this operation needs."))
+		return
+	}
+	s.route(w, withCaller(r, u), path)
 }
 
 // wait applies SetDelay; false when the client or the server gave up.
@@ -113,21 +132,26 @@ func writeFault(w http.ResponseWriter, f *fault) {
 	writeError(w, errMessage(f.status, msg))
 }
 
-// authorized checks the configured credentials. serverInfo, like on a
-// real site, answers anonymous requests, but not wrong credentials.
-func (s *Server) authorized(r *http.Request, path string) bool {
+// authenticate finds who the request acts as: a person's own credential
+// (AddPAT, AddAPIToken, an OAuth access token), else the configured
+// credentials, which act as Me. serverInfo, like on a real site, answers
+// anonymous requests, but not wrong credentials.
+func (s *Server) authenticate(r *http.Request, path string) (User, bool) {
 	got := r.Header.Get("Authorization")
 	if got == "" && path == "/rest/api/2/serverInfo" {
-		return true
+		return s.opts.Me, true
+	}
+	if u, known, ok := s.personal(r); known {
+		return u, ok
 	}
 	switch {
 	case s.opts.User != "":
 		u, p, ok := r.BasicAuth()
-		return ok && equal(u, s.opts.User) && equal(p, s.opts.Token)
+		return s.opts.Me, ok && equal(u, s.opts.User) && equal(p, s.opts.Token)
 	case s.opts.Token != "":
-		return equal(got, "Bearer "+s.opts.Token)
+		return s.opts.Me, equal(got, "Bearer "+s.opts.Token)
 	}
-	return true
+	return s.opts.Me, true
 }
 
 func equal(a, b string) bool {

@@ -94,7 +94,7 @@ func TestJQLMatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.jql, func(t *testing.T) {
 			srv.mu.Lock()
-			found, err := srv.run(tt.jql)
+			found, err := srv.run(tt.jql, srv.Me())
 			srv.mu.Unlock()
 			if err != nil {
 				t.Fatal(err)
@@ -135,7 +135,7 @@ func TestJQLErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.jql, func(t *testing.T) {
 			srv.mu.Lock()
-			_, err := srv.run(tt.jql)
+			_, err := srv.run(tt.jql, srv.Me())
 			srv.mu.Unlock()
 			if err == nil || err.Status != 400 || !strings.HasPrefix(err.ErrorMessages[0], tt.want) {
 				t.Errorf("got %v, want %q", err, tt.want)

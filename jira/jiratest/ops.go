@@ -234,7 +234,12 @@ func (s *Server) createIssue(actor User, d *draft, props []property) *issueRec {
 		Reporter:    reporter,
 		Created:     now,
 		Updated:     now,
-		Watchers:    []string{s.userID(*reporter)},
+		// Jira's AutoWatchService: a user watches the issues they create
+		// or comment on, unless they turned autowatch off
+		// (https://docs.atlassian.com/jira/7.0.8/com/atlassian/jira/bc/issue/watcher/package-summary.html).
+		// The assignee is not made a watcher: the notification scheme
+		// tells them.
+		Watchers: []string{s.userID(actor)},
 	}}
 	for _, pr := range props {
 		is.setProperty(pr.Key, pr.Value)
@@ -553,6 +558,7 @@ func (s *Server) addCommentWith(actor User, is *issueRec, body string, set func(
 	if set != nil {
 		set(c)
 	}
+	s.watch(is, actor) // AutoWatchService, as for creation
 	is.Updated = now
 	s.emitComment(actor, is, c, "comment_created", "issue_commented")
 	return c, nil

@@ -20,6 +20,7 @@ type searchRequest struct {
 	// as they are now, lag or not.
 	ReconcileIssues []json.Number `json:"reconcileIssues"`
 	expand          []string
+	me              User // who searches: currentUser(), and what they may browse
 }
 
 // handleSearch serves /search (Data Center; 410 on Cloud, as there) and
@@ -41,6 +42,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, parts []st
 	if !ok {
 		return
 	}
+	req.me = s.caller(r)
 	if jql {
 		s.searchJQL(w, req)
 		return
@@ -73,19 +75,20 @@ func readSearch(w http.ResponseWriter, r *http.Request) (*searchRequest, bool) {
 	return req, true
 }
 
-// run parses, checks and executes the JQL.
-func (s *Server) run(jql string) ([]*issueRec, *Error) {
+// run parses, checks and executes the JQL as me: issues of projects me
+// may not browse are not found, as in Jira.
+func (s *Server) run(jql string, me User) ([]*issueRec, *Error) {
 	q, err := parseJQL(jql)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.compile(q, s.opts.Me)
+	m, err := s.compile(q, me)
 	if err != nil {
 		return nil, err
 	}
 	var out []*issueRec
 	for _, is := range s.issues {
-		if m(is) {
+		if m(is) && s.canBrowse(me, is.Project) {
 			out = append(out, is)
 		}
 	}
@@ -95,7 +98,7 @@ func (s *Server) run(jql string) ([]*issueRec, *Error) {
 
 // searchPaged is Data Center's /search: startAt, maxResults and total.
 func (s *Server) searchPaged(w http.ResponseWriter, req *searchRequest) {
-	found, err := s.run(req.JQL)
+	found, err := s.run(req.JQL, req.me)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -121,7 +124,7 @@ func (s *Server) searchJQL(w http.ResponseWriter, req *searchRequest) {
 		writeError(w, errMessage(400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."))
 		return
 	}
-	found, err := s.run(req.JQL)
+	found, err := s.run(req.JQL, req.me)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -156,7 +159,7 @@ func (s *Server) renderAll(list []*issueRec, req *searchRequest, dflt string) []
 	expand := parseExpand(req.expand...)
 	out := []any{}
 	for _, is := range list {
-		out = append(out, s.issueJSON(is, fs, expand, s.userID(s.opts.Me)))
+		out = append(out, s.issueJSON(is, fs, expand, s.userID(req.me)))
 	}
 	return out
 }

@@ -27,6 +27,18 @@
 //     request bodies, JQL, changelogs and payloads alike.
 //   - go-atlassian's Issue.Assign builds an absolute path and so loses the
 //     context path; under a ContextPath it gets 404, as it would from Jira.
+//   - People have their own credentials (AddAPIToken on Cloud, AddPAT on
+//     Data Center, OAuth 2.0 tokens on both): requests with them act as
+//     that person, who becomes author and reporter, and whose permissions
+//     apply (DenyProject: 404 for the project's issues, as Jira answers).
+//   - OAuth 2.0 (oauth.go, atlassian.go): Cloud's 3LO at AuthURL and
+//     APIURL, whose tokens work only through the gateway
+//     APIURL/ex/jira/{CloudID}/…, and Data Center's provider under
+//     /rest/oauth2/latest/ with PKCE. Refresh tokens rotate; a rotated one
+//     used again kills the grant's refresh tokens. Consent plays the
+//     person at the consent screen.
+//   - A user watches the issues they create or comment on (autowatch);
+//     an assignee is not made a watcher.
 package jiratest
 
 import (
@@ -76,6 +88,11 @@ type Options struct {
 	// Center 10 upgrade notes; n8n's and Sentry's Jira integrations call
 	// the new path on 10+).
 	WebhookAPI10 bool
+	// RefreshReuseLeeway is how long a rotated OAuth refresh token may
+	// still be used again. Atlassian allows 10 minutes; the default, none,
+	// makes a client that loses a rotated token fail at once. Reuse after
+	// the leeway kills the whole grant, as Atlassian's does.
+	RefreshReuseLeeway time.Duration
 }
 
 // User is a Jira user. Cloud names users by AccountID, Data Center by Name
@@ -89,16 +106,21 @@ type Server struct {
 	// URL is the site's base URL, ContextPath included, without a trailing
 	// slash: what a client is configured with.
 	URL string
+	// AuthURL and APIURL (Cloud only) are Atlassian's OAuth hosts for
+	// this site: ATLASSIAN_AUTH_URL and ATLASSIAN_API_URL. CloudID is the
+	// site's cloud id, as accessible-resources lists it.
+	AuthURL, APIURL, CloudID string
 
-	opts  Options
-	cloud bool
-	ctx   context.Context
-	stop  context.CancelFunc
-	ts    *httptest.Server
-	once  sync.Once
-	done  chan struct{}
-	wake  chan struct{}
-	httpc *http.Client
+	opts          Options
+	cloud         bool
+	ctx           context.Context
+	stop          context.CancelFunc
+	ts            *httptest.Server
+	authTS, apiTS *httptest.Server // Cloud: Atlassian's OAuth hosts
+	once          sync.Once
+	done          chan struct{}
+	wake          chan struct{}
+	httpc         *http.Client
 
 	mu         sync.Mutex
 	changed    chan struct{}
@@ -115,6 +137,10 @@ type Server struct {
 	seq        counters
 	screens    map[string][]TransitionField // by transition id
 	searchLag  time.Duration
+	creds      map[string]*credential     // people's own tokens, by value
+	denied     map[string]map[string]bool // user id → projects they may not browse
+	clients    map[string]*OAuthClient
+	codes      map[string]*authCode
 }
 
 // counters hand out ids the way Jira does: numeric strings, never reused.
@@ -131,6 +157,10 @@ func NewServer(opts Options) *Server {
 		wake:    make(chan struct{}, 1),
 		changed: make(chan struct{}),
 		typeIDs: map[string]string{},
+		creds:   map[string]*credential{},
+		denied:  map[string]map[string]bool{},
+		clients: map[string]*OAuthClient{},
+		codes:   map[string]*authCode{},
 		httpc:   &http.Client{Timeout: 10 * time.Second},
 		seq: counters{project: 10000, issue: 10001, comment: 10100,
 			attachment: 10200, changelog: 10300, hook: 1, issueType: 10001},
@@ -145,6 +175,9 @@ func NewServer(opts Options) *Server {
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL + s.opts.ContextPath
+	if s.cloud {
+		s.startCloudHosts()
+	}
 	go s.deliverLoop()
 	return s
 }
@@ -191,6 +224,7 @@ func (s *Server) Close() {
 		s.stop()
 		<-s.done
 		s.ts.Close()
+		s.closeCloudHosts()
 		s.httpc.CloseIdleConnections()
 	})
 }
@@ -285,6 +319,10 @@ type Request struct {
 	Body     []byte
 	// Status is the status answered; 0 when the client gave up first.
 	Status int
+	// Gateway is true for a call through Cloud's API gateway
+	// (APIURL/ex/jira/{cloudid}/…); Path is then the part after the cloud
+	// id. Calls to AuthURL and APIURL are recorded too, by their paths.
+	Gateway bool
 }
 
 // Requests returns the requests received so far, oldest first.
