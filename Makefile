@@ -29,9 +29,10 @@ demo: build
 	go run ./demo -bin ./jtbot
 
 # Go benchmarks of the hot paths, each beside the limit it is compared with
-# (raw bbolt writes for the durable queue).
+# (raw bbolt writes for the durable queue; decoding an event for routing it
+# over 1,000 subscriptions).
 bench: build
-	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./markup | grep -E '^(Benchmark|ok|goos|goarch|cpu)' | tee .gobench.txt
+	go test -run '^$$' -bench . -benchmem -benchtime 2s ./storage ./jira ./markup ./route | grep -E '^(Benchmark|ok|goos|goarch|cpu)' | tee .gobench.txt
 	go run ./bench -bin ./jtbot -out BENCHMARKS.md -gobench .gobench.txt
 	rm -f .gobench.txt
 
