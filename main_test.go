@@ -67,6 +67,7 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(tg.Close)
 	tg.AddChat(channel)
 	tg.AddChat(group)
+	tg.LinkChats(channel.ID, group.ID) // the channel's discussion group
 	js := jiratest.NewServer(jiratest.Options{User: "bot@example.com", Token: "jira-api-token"})
 	t.Cleanup(js.Close)
 	js.AddProject("OPS", "Operations")

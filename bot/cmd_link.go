@@ -130,6 +130,7 @@ func (b *Bot) onMentions(ctx context.Context, m *tele.Message) error {
 	}
 	projects, err := b.chatProjects(ctx, m.Chat.ID)
 	if err != nil || len(projects) == 0 {
+		b.log.WithField("chat", m.Chat.ID).Debug("message in an unmapped chat ignored")
 		return err
 	}
 	sc := scope{projects: projects}

@@ -96,8 +96,8 @@ func (b *Bot) onMessage(ctx context.Context, m *tele.Message) error {
 	if linked {
 		return b.onReply(ctx, m, []*tele.Message{m})
 	}
-	if m.Chat.Type == tele.ChatPrivate {
-		return nil
+	if m.Chat.Type == tele.ChatPrivate || strings.HasPrefix(m.Text, "/") {
+		return nil // a command for another bot is not a mention
 	}
 	return b.onMentions(ctx, m)
 }

@@ -59,6 +59,7 @@ func play(bin string, out io.Writer) error {
 	defer d.tg.Close()
 	d.tg.AddChat(channel)
 	d.tg.AddChat(group)
+	d.tg.LinkChats(channel.ID, group.ID) // the channel's discussion group
 	d.jira = jiratest.NewServer(jiratest.Options{User: "jtbot@example.com", Token: "demo-jira-token"})
 	defer d.jira.Close()
 	d.jira.AddProject("OPS", "Operations")

@@ -644,9 +644,15 @@ func TestChatsAndMembers(t *testing.T) {
 	if err != nil || me.Role != tele.Administrator || !me.CanPostMessages {
 		t.Fatalf("bot in channel: %+v %v", me, err)
 	}
+	// Someone who never wrote in the chat is not in it; writing makes a member.
 	member, err := b.ChatMemberOf(&tele.Chat{ID: forum.ID}, &tele.User{ID: ann.ID})
+	if err != nil || member.Role != tele.Left {
+		t.Fatalf("stranger: %+v %v", member, err)
+	}
+	srv.Push(srv.GroupMessage(forum, ann, "hello", 0))
+	member, err = b.ChatMemberOf(&tele.Chat{ID: forum.ID}, &tele.User{ID: ann.ID})
 	if err != nil || member.Role != tele.Member {
-		t.Fatalf("default member: %+v %v", member, err)
+		t.Fatalf("member after writing: %+v %v", member, err)
 	}
 	srv.SetChatMember(forum.ID, ann.ID, "left")
 	member, err = b.ChatMemberOf(&tele.Chat{ID: forum.ID}, &tele.User{ID: ann.ID})
