@@ -7,6 +7,7 @@ import (
 
 	tele "gopkg.in/telebot.v3"
 
+	"github.com/jtbot/jtbot/jira/jiratest"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
@@ -249,5 +250,125 @@ func (h *harness) matrixChats(ui, ai int, users []matrixUser) {
 			}
 			h.tg.SetChatMember(chat, u.u.ID, status)
 		}
+	}
+}
+
+// Restricted comments (role, group), Service Management internal notes and
+// everything about an issue under a security level never reach a chat or a
+// watcher's DM — nor do edits or deletions of such comments. The fake
+// fires the webhooks real Jira fires for them (jiratest/restricted_test.go
+// cites the payload shapes).
+func TestRestrictedNeverReachesChats(t *testing.T) {
+	h := newHarness(t)
+	h.tg.AddChat(telegramtest.Chat{ID: testAlice.ID, Type: "private", FirstName: "Alice"})
+	open, secured := h.newIssue("Open issue"), h.newIssue("Quiet issue")
+	for _, key := range []string{open, secured} {
+		if err := h.store.Watch(key, testAlice.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitSent(textHas("Quiet issue")) // both issues have their root now
+	jane := h.jira.As(testJane)
+	secrets := []string{"role-only words", "group-only words", "internal note words", "secured words", "secured summary"}
+	role, err := jane.CommentRestricted(open, secrets[0], &jiratest.Visibility{Type: "role", Value: "Administrators"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.CommentRestricted(open, secrets[1], &jiratest.Visibility{Type: "group", Value: "jira-admins"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.CommentRestricted(open, secrets[2], nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.EditComment(open, role.ID, secrets[0]+" edited"); err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.DeleteComment(open, role.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.SetSecurityLevel(secured, "Staff"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.Comment(secured, secrets[3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.Edit(secured, map[string]any{"summary": secrets[4]}); err != nil {
+		t.Fatal(err)
+	}
+	// A public comment last: once it is shown, everything before it was handled.
+	if _, err := jane.Comment(open, "public words"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testAlice.ID && textHas("public words")(m) })
+	h.waitIdle()
+	for _, m := range h.tg.Sent() {
+		for _, s := range secrets {
+			if strings.Contains(m.Text, s) || slices.ContainsFunc(m.Edits, func(e string) bool { return strings.Contains(e, s) }) {
+				t.Errorf("chat %d was shown %q: %q", m.ChatID, s, m.Text)
+			}
+		}
+		if strings.Contains(m.Text, "deleted") {
+			t.Errorf("the deletion of a restricted comment was shown in %d: %q", m.ChatID, m.Text)
+		}
+	}
+}
+
+// /search keeps to the chat's projects whatever the JQL says: a query that
+// closes the narrowing's parenthesis still shows no other project's issue,
+// nor a secured one.
+func TestSearchCannotLeaveTheScope(t *testing.T) {
+	h := newHarness(t)
+	h.jira.AddProject("HR", "People")
+	hr, err := h.jira.As(testJane).CreateIssue("HR", "Task", "Salaries of everyone", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := h.newIssue("Ops printer")
+	hidden := h.newIssue("Ops secret plan")
+	if err := h.jira.As(testJane).SetSecurityLevel(hidden, "Staff"); err != nil {
+		t.Fatal(err)
+	}
+	for _, jql := range []string{"project = OPS) OR (project = HR", "project = HR", "summary ~ Salaries ORDER BY key"} {
+		answer := h.ask(testAlice, "/search "+jql)
+		if strings.Contains(answer.Text, hr.Key) || strings.Contains(answer.Text, hidden) {
+			t.Errorf("/search %s showed another project's or a secured issue: %q", jql, answer.Text)
+		}
+	}
+	wantText(t, h.ask(testAlice, "/search project = OPS) OR (project = HR"), ops, "Ops printer")
+}
+
+// An edit changes Jira only when its author may act now: the author of a
+// message someone else filed with /new may not rewrite the issue.
+func TestEditsNeedAUserWhoMayAct(t *testing.T) {
+	h := newHarness(t, "ALLOWED_USERS=@alice")
+	carol := telegramtest.User{ID: 900, FirstName: "Carol"}
+	orig := h.tg.GroupMessage(testGroup, carol, "The VPN drops every hour", 0)
+	h.tg.Push(orig)
+	answer := h.askGroupReply(testGroup, testAlice, "/new", idOf(orig))
+	key := plain(t, answer)[len("📝 "):]
+	edited := inner(orig)
+	edited["text"] = "Carol's rewrite"
+	h.tg.Push(map[string]any{"edited_message": edited})
+	h.waitIdle()
+	if is, _ := h.jira.Issue(key); is.Summary != "The VPN drops every hour" {
+		t.Errorf("a user outside ALLOWED_USERS rewrote %s: %q", key, is.Summary)
+	}
+	// A watcher outside ALLOWED_USERS gets no DMs.
+	h.tg.AddChat(telegramtest.Chat{ID: carol.ID, Type: "private", FirstName: "Carol"})
+	h.tg.SetChatMember(testChannelID, carol.ID, "member")
+	if err := h.store.Watch(key, carol.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Watch(key, testAlice.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.AddChat(telegramtest.Chat{ID: testAlice.ID, Type: "private", FirstName: "Alice"})
+	if _, err := h.jira.As(testJane).Comment(key, "checked the VPN"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testAlice.ID && textHas("checked the VPN")(m) })
+	h.waitIdle()
+	if sent := h.tg.SentTo(carol.ID); len(sent) != 0 {
+		t.Errorf("a watcher outside ALLOWED_USERS got %q", sent[0].Text)
 	}
 }
