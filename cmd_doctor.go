@@ -304,7 +304,27 @@ func (d *doctor) checkDatabase(cfg *config.Config) {
 	}
 	queued, dead := store.Depth()
 	d.ok("database %s opens, schema %d, %d queued, %d dead letters", cfg.DBPath, v, queued, dead)
+	d.listPins(store)
 	d.checkSecretKey(cfg, store)
+}
+
+// listPins shows which account each @username of ALLOWED_USERS is pinned
+// to, so that an admin can tell a name's new owner from the old one
+// (ALLOWED_USERS by ID is the cure).
+func (d *doctor) listPins(store *storage.Store) {
+	pins, err := store.Pins()
+	if err != nil || len(pins) == 0 {
+		return
+	}
+	names := make([]string, 0, len(pins))
+	for name := range pins {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		names[i] = fmt.Sprintf("@%s → %d", name, pins[name])
+	}
+	d.ok("usernames pinned to the first account seen with them: %s", strings.Join(names, ", "))
 }
 
 // checkSecretKey tells before a restart what the start would refuse: a

@@ -81,6 +81,12 @@ func TestDoctor(t *testing.T) {
 		want    string
 	}{
 		{"healthy", false, func(w *world) []string { return nil }, "all checks passed"},
+		{"pins listed", false, func(w *world) []string {
+			if err := pinUsername(w.db, "alice", 501); err != nil {
+				panic(err) // setup has no t of its own
+			}
+			return []string{"JIRA_TOKEN=wrong"} // any failure: only "healthy" exits 0
+		}, "@alice → 501"},
 		{"bad jira token", false, func(w *world) []string { return []string{"JIRA_TOKEN=wrong"} }, "✗ Jira credentials"},
 		{"jira unreachable", false, func(w *world) []string { return []string{"JIRA_SERVER=http://127.0.0.1:1"} }, "is reachable from this host"},
 		{"unknown project", false, func(w *world) []string { return []string{fmt.Sprintf("CHAT_PROJECTS=%d:NOPE", channelID)} }, "✗ project NOPE"},
@@ -224,4 +230,15 @@ func TestDoctorWarnsWhenDBPathLeavesStateDirectory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pinUsername stores a username pin, as the daemon does on first sight.
+func pinUsername(db, name string, id int64) error {
+	store, err := storage.Open(db, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	_, err = store.PinUsername(name, id)
+	return err
 }
