@@ -366,7 +366,9 @@ func TestEditsNeedAUserWhoMayAct(t *testing.T) {
 	if _, err := h.jira.As(testJane).Comment(key, "checked the VPN"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testAlice.ID && textHas("checked the VPN")(m) })
+	h.waitSent(func(m telegramtest.SentMessage) bool {
+		return m.ChatID == testAlice.ID && textHas("checked the VPN")(m)
+	})
 	h.waitIdle()
 	if sent := h.tg.SentTo(carol.ID); len(sent) != 0 {
 		t.Errorf("a watcher outside ALLOWED_USERS got %q", sent[0].Text)
