@@ -54,6 +54,7 @@ type Bot struct {
 	oauth   OAuthProvider
 	http    *http.Client
 	clients personalClients // one Jira client per connected person
+	seen    seenIssues      // what a person's own client could read
 }
 
 // New builds the bot without contacting anything; Run does that.

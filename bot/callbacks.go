@@ -46,6 +46,9 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 		return b.pressFailed(ctx, err, "")
 	}
 	ctx = withActor(ctx, act)
+	if kind, arg, _ := strings.Cut(c.Data, "|"); kind == cbNotify {
+		return b.pressNotify(ctx, c, arg)
+	}
 	if act.expired {
 		return alert(telegram.StripTags(expiredText))
 	}

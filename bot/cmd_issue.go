@@ -97,6 +97,7 @@ const (
 	cbResolve     = "r" // make transition arg with resolution arg2 (an index)
 	cbWatch       = "w" // toggle the presser's watch
 	cbSearchPage  = "s" // search page arg; the JQL is in the message
+	cbNotify      = "n" // kind of personal notification to toggle
 )
 
 // cb builds callback data.

@@ -54,6 +54,7 @@ func commandList() []command {
 		{name: "my", help: "your unresolved issues", run: (*Bot).cmdMy},
 		{name: "connect", help: "act in Jira as yourself (in a private chat)", open: true, own: true, run: (*Bot).cmdConnect},
 		{name: "disconnect", help: "forget your Jira account", open: true, own: true, run: (*Bot).cmdDisconnect},
+		{name: "notify", help: "choose your private messages from Jira", open: true, own: true, run: (*Bot).cmdNotify},
 		{name: "watch", args: "KEY", help: "get a private message about each change", run: (*Bot).cmdWatch},
 		{name: "unwatch", args: "KEY", help: "stop those messages", run: (*Bot).cmdUnwatch},
 		{name: "watching", help: "the issues you watch", run: (*Bot).cmdWatching},

@@ -83,3 +83,78 @@ func TestConnectedDMReachesWhatJiraAllows(t *testing.T) {
 	// In the group, the chat's scope still applies.
 	wantText(t, h.askGroup(testGroup, testAlice, "/issue "+hr.Key), "not in this chat's projects")
 }
+
+func TestPersonalNotifications(t *testing.T) {
+	h := newHarness(t)
+	h.jira.AddProject("HR", "People")
+	h.jira.AddUser(aliceJira)
+	h.connect(testAlice, aliceJira)
+	jane := h.jira.As(testJane)
+	dm := func(s string) telegramtest.SentMessage {
+		t.Helper()
+		return h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testAlice.ID && strings.Contains(m.Text, s) })
+	}
+
+	// Her own actions: nothing. (Asserted at the end, once later DMs prove
+	// the events were handled.)
+	own := h.newIssue("Her own")
+	if err := h.jira.As(aliceJira).Assign(own, &aliceJira); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.jira.As(aliceJira).Comment(own, "note to self [~accountid:acc-alice]"); err != nil {
+		t.Fatal(err)
+	}
+
+	key := h.newIssue("Disk full")
+	if err := jane.Assign(key, &aliceJira); err != nil {
+		t.Fatal(err)
+	}
+	dm("assigned")
+	if _, err := jane.Comment(key, "[~accountid:acc-alice] can you look?"); err != nil {
+		t.Fatal(err)
+	}
+	dm("mentioned you")
+
+	watched := h.newIssue("Printer jam")
+	if err := h.jira.AddWatcher(watched, aliceJira); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.Comment(watched, "toner ordered"); err != nil {
+		t.Fatal(err)
+	}
+	dm("toner ordered")
+
+	// HR is hidden from Alice in Jira: nothing about it reaches her.
+	h.jira.DenyProject(aliceJira, "HR")
+	hr, err := jane.CreateIssue("HR", "Task", "Salaries", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.Assign(hr.Key, &aliceJira); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.Comment(hr.Key, "[~accountid:acc-alice] secret"); err != nil {
+		t.Fatal(err)
+	}
+	// A later DM proves the HR events were handled before it.
+	if _, err := jane.Comment(watched, "toner arrived"); err != nil {
+		t.Fatal(err)
+	}
+	dm("toner arrived")
+	h.waitIdle()
+	for _, m := range h.tg.SentTo(testAlice.ID) {
+		if strings.Contains(m.Text, "Salaries") || strings.Contains(m.Text, "secret") || strings.Contains(m.Text, "Her own") {
+			t.Errorf("DM %q", m.Text)
+		}
+	}
+
+	// /notify turns a kind off.
+	menu := h.ask(testAlice, "/notify")
+	got := h.press(testAlice, menu, findButton(t, menu, "issues I report or watch").Data)
+	if got.Text != "Off" {
+		t.Errorf("toggle answered %+v", got)
+	}
+	if a, _ := h.store.Account(testAlice.ID); notifyOn(a, notifyWatching) {
+		t.Error("still on")
+	}
+}

@@ -82,6 +82,7 @@ type Accounts interface {
 	SaveAccount(a storage.Account) error
 	Account(telegramID int64) (storage.Account, error)
 	DeleteAccount(telegramID int64) (bool, error)
+	Accounts() ([]storage.Account, error)
 	PutState(state string, st storage.OAuthState) error
 	TakeState(state string, now time.Time) (storage.OAuthState, error)
 }
