@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/jtbot/jtbot/bot"
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
+	"github.com/jtbot/jtbot/jira/oauth"
 	"github.com/jtbot/jtbot/metrics"
 	"github.com/jtbot/jtbot/server"
 	"github.com/jtbot/jtbot/storage"
@@ -201,9 +203,23 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 			hook.URL = cfg.TelegramWebhookURL
 		}
 	}
+	botOpts := bot.Options{Config: cfg, Store: store, Jira: jc, Telegram: tgc, Log: logger, Metrics: stats,
+		PersonalHTTP: &http.Client{Timeout: 30 * time.Second, Transport: stats.Transport("jira", nil)}}
+	var provider *oauth.Provider
+	if cfg.OAuth() {
+		if provider, err = newOAuthProvider(ctx, cfg, jc, botOpts.PersonalHTTP, log); err != nil {
+			log.WithError(err).Error("cannot set up the Jira OAuth app")
+			return exitFail
+		}
+		botOpts.OAuth = provider
+	}
 	parts := daemonParts{
-		bot:      bot.New(bot.Options{Config: cfg, Store: store, Jira: jc, Telegram: tgc, Log: logger, Metrics: stats}),
+		bot:      bot.New(botOpts),
 		receiver: telegram.NewReceiver(tgc, inbound, hook),
+	}
+	var callback http.Handler
+	if provider != nil {
+		callback = oauth.Callback(provider, parts.bot, parts.bot, logger, time.Now)
 	}
 	interval := cmp.Or(h.watchInterval, defaultWatchInterval)
 	parts.watchers = append(parts.watchers, func(ctx context.Context) { watchCerts(ctx, interval, cfg, cert, stats) })
@@ -219,6 +235,7 @@ func daemon(ctx context.Context, cfg *config.Config, logger *logrus.Logger, h ho
 	srv := server.New(server.Options{
 		Telegram:       inbound.Handler(),
 		Jira:           jira.WebhookHandler(cfg.JiraWebhookSecret, store, stats, logger.WithField("component", "jira")),
+		OAuthCallback:  callback,
 		Metrics:        stats.Handler(),
 		MetricsToken:   cfg.MetricsToken,
 		TrustedProxies: cfg.TrustedProxies,
@@ -261,6 +278,34 @@ func useSecretKey(cfg *config.Config, store *storage.Store, log logrus.FieldLogg
 	}
 	log.WithFields(logrus.Fields{"connected": n, "oauth": cfg.OAuth()}).Info("personal Jira accounts on")
 	return exitOK
+}
+
+// newOAuthProvider builds the OAuth app's provider for the site's kind:
+// Atlassian's 3LO for Cloud, the site's own provider for Data Center. The
+// site is asked (serverInfo); while it cannot answer, an *.atlassian.net
+// address is taken for Cloud and anything else for Data Center.
+func newOAuthProvider(ctx context.Context, cfg *config.Config, jc *jira.Client, hc *http.Client, log logrus.FieldLogger) (*oauth.Provider, error) {
+	ask, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cloud, err := jc.IsCloud(ask)
+	if err != nil {
+		cloud = strings.HasSuffix(strings.ToLower(hostOf(cfg.JiraServer)), ".atlassian.net")
+		log.WithError(err).WithField("cloud", cloud).Warn("cannot ask Jira whether it is Cloud: guessed from JIRA_SERVER")
+	}
+	d := oauth.DataCenter
+	if cloud {
+		d = oauth.Cloud
+	}
+	return oauth.New(oauth.Config{Server: cfg.JiraServer, ClientID: cfg.JiraOAuthClientID, ClientSecret: cfg.JiraOAuthClientSecret,
+		RedirectURL: cfg.OAuthCallbackURL(), AuthURL: cfg.AtlassianAuthURL, APIURL: cfg.AtlassianAPIURL, Deployment: d, HTTPClient: hc})
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // daemonParts are what runs beside the HTTP server.

@@ -7,6 +7,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,12 @@ type Options struct {
 	Metrics Stats
 	// Now replaces the clock in tests.
 	Now func() time.Time
+	// OAuth signs people in to Jira (JIRA_OAUTH_CLIENT_ID); nil: /connect
+	// takes a personal token instead.
+	OAuth OAuthProvider
+	// PersonalHTTP makes the calls of personal token clients; nil: one
+	// with a 30 s timeout.
+	PersonalHTTP *http.Client
 }
 
 // Bot is the running bridge.
@@ -43,6 +50,11 @@ type Bot struct {
 	names   names                   // Jira accountId, name or key → display name
 	members answers[[2]int64, bool] // getChatMember: chat, user → member
 	linked  answers[int64, int64]   // getChat: chat → linked chat
+
+	oauth   OAuthProvider
+	http    *http.Client
+	clients personalClients // one Jira client per connected person
+	seen    seenIssues      // what a person's own client could read
 }
 
 // New builds the bot without contacting anything; Run does that.
@@ -54,7 +66,7 @@ func New(o Options) *Bot {
 		o.Metrics = noStats{}
 	}
 	return &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, tg: o.Telegram, log: o.Log.WithField("component", "bot"),
-		now: o.Now, stats: o.Metrics, ready: make(chan struct{})}
+		now: o.Now, stats: o.Metrics, ready: make(chan struct{}), oauth: o.OAuth, http: o.PersonalHTTP}
 }
 
 type noStats struct{}

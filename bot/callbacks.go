@@ -41,7 +41,18 @@ func (b *Bot) onCallback(ctx context.Context, c *tele.Callback) error {
 }
 
 func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
-	if !b.allowed(c.Sender) {
+	act, err := b.actorFor(c.Sender)
+	if err != nil {
+		return b.pressFailed(ctx, err, "")
+	}
+	ctx = withActor(ctx, act)
+	if kind, arg, _ := strings.Cut(c.Data, "|"); kind == cbNotify {
+		return b.pressNotify(ctx, c, arg)
+	}
+	if act.expired {
+		return alert(telegram.StripTags(expiredText))
+	}
+	if !act.personal() && !b.allowed(c.Sender) {
 		return alert(telegram.StripTags(refusal(c.Sender)))
 	}
 	if c.Message == nil {
@@ -51,7 +62,7 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 	defer cancel()
 	sc, err := b.scopeOf(ctx, c.Message.Chat, c.Sender)
 	if err != nil {
-		return b.pressFailed(err, "")
+		return b.pressFailed(ctx, err, "")
 	}
 	kind, rest, _ := strings.Cut(c.Data, "|")
 	if kind == cbSearchPage {
@@ -65,9 +76,9 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 	if !sc.allows(key) {
 		return alert(sc.refusal(key))
 	}
-	is, err := b.jira.GetIssue(ctx, key)
+	is, err := b.jc(ctx).GetIssue(ctx, key)
 	if err != nil {
-		return b.pressFailed(err, key)
+		return b.pressFailed(ctx, err, key)
 	}
 	if text, refused := sc.refuseCard(key, is); refused {
 		return alert(text)
@@ -94,7 +105,10 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 	return alert("This button no longer works.")
 }
 
-func (b *Bot) pressFailed(err error, key string) pressResult {
+func (b *Bot) pressFailed(ctx context.Context, err error, key string) pressResult {
+	if b.refusedGrant(ctx, err) {
+		return alert(telegram.StripTags(expiredText))
+	}
 	text, ok := humanError(err, key)
 	if !ok {
 		b.log.WithError(err).Warn("button press failed")
@@ -131,21 +145,18 @@ func (b *Bot) pressMove(ctx context.Context, c *tele.Callback, is jira.Card, id,
 		return alert(telegram.StripTags(b.needsJiraText(needs)))
 	}
 	if err != nil {
-		return b.pressFailed(err, is.Key)
+		return b.pressFailed(ctx, err, is.Key)
 	}
 	return b.showCard(ctx, c, b.reread(ctx, is), is.Key+" → "+target(t))
 }
 
 func (b *Bot) pressAssignMe(ctx context.Context, c *tele.Callback, is jira.Card) pressResult {
-	id, err := b.connectedID(c.Sender)
-	if errors.Is(err, errNotConnected) {
-		return alert(connectHint + " (in a private chat with me).")
+	id, ok := connectedID(ctx)
+	if !ok {
+		return alert(connectHint + ".")
 	}
-	if err != nil {
-		return b.pressFailed(err, is.Key)
-	}
-	if err := b.assign(ctx, c.Sender, refOf(c.Message), is.Key, id, b.jiraName(ctx, id)); err != nil {
-		return b.pressFailed(err, is.Key)
+	if err := b.assign(ctx, c.Sender, refOf(c.Message), is.Key, id, actorOf(ctx).account.JiraName); err != nil {
+		return b.pressFailed(ctx, err, is.Key)
 	}
 	return b.showCard(ctx, c, b.reread(ctx, is), is.Key+" is assigned to you")
 }
@@ -153,13 +164,13 @@ func (b *Bot) pressAssignMe(ctx context.Context, c *tele.Callback, is jira.Card)
 func (b *Bot) pressWatch(ctx context.Context, c *tele.Callback, is jira.Card) pressResult {
 	had, err := b.store.Unwatch(is.Key, c.Sender.ID)
 	if err != nil {
-		return b.pressFailed(err, is.Key)
+		return b.pressFailed(ctx, err, is.Key)
 	}
 	if had {
 		return b.showCardFor(ctx, c, is, false, "Stopped watching "+is.Key)
 	}
 	if err := b.store.Watch(is.Key, c.Sender.ID); err != nil {
-		return b.pressFailed(err, is.Key)
+		return b.pressFailed(ctx, err, is.Key)
 	}
 	return b.showCardFor(ctx, c, is, true, "Watching "+is.Key+": I'll send you a private message about each change")
 }
@@ -172,7 +183,7 @@ func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, sc scope, arg s
 	}
 	text, kb, err := b.searchPage(ctx, sc, jql, page)
 	if err != nil {
-		return b.pressFailed(err, "")
+		return b.pressFailed(ctx, err, "")
 	}
 	b.edit(ctx, c.Message, text, kb)
 	return toast("")
@@ -181,7 +192,7 @@ func (b *Bot) pressSearch(ctx context.Context, c *tele.Callback, sc scope, arg s
 // reread fetches an issue again after a change, keeping the old card when
 // Jira cannot say.
 func (b *Bot) reread(ctx context.Context, is jira.Card) jira.Card {
-	if fresh, err := b.jira.GetIssue(ctx, is.Key); err == nil {
+	if fresh, err := b.jc(ctx).GetIssue(ctx, is.Key); err == nil {
 		return fresh
 	}
 	return is

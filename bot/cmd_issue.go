@@ -97,6 +97,7 @@ const (
 	cbResolve     = "r" // make transition arg with resolution arg2 (an index)
 	cbWatch       = "w" // toggle the presser's watch
 	cbSearchPage  = "s" // search page arg; the JQL is in the message
+	cbNotify      = "n" // kind of personal notification to toggle
 )
 
 // cb builds callback data.
@@ -156,8 +157,8 @@ func (b *Bot) cmdComment(ctx context.Context, m *tele.Message, args string) erro
 	if _, ok, err := b.reach(ctx, m, key); !ok {
 		return err
 	}
-	body := "_" + markup.Escape(Attribution(m.Sender)) + "_\n" + markup.Escape(text)
-	id, err := b.jira.AddComment(ctx, key, body)
+	body := attributionLine(ctx, m.Sender) + markup.Escape(text)
+	id, err := b.jc(ctx).AddComment(ctx, key, body)
 	if err != nil {
 		return b.failed(ctx, m, err, key)
 	}
@@ -197,10 +198,17 @@ func (b *Bot) cmdAssign(ctx context.Context, m *tele.Message, args string) error
 	return nil
 }
 
-var errNotConnected = errors.New("not connected")
+// attributionLine names who wrote a text with the bot's account; a person
+// acting with their own account is the author in Jira and needs none.
+func attributionLine(ctx context.Context, u *tele.User) string {
+	if actorOf(ctx).personal() {
+		return ""
+	}
+	return "_" + markup.Escape(Attribution(u)) + "_\n"
+}
 
-// connectHint is what a user without /connect reads.
-const connectHint = "Connect your Jira user first: /connect your-jira-email"
+// connectHint is what a user without a personal account reads.
+const connectHint = "Connect your own Jira account first: send /connect to me in a private chat"
 
 // assignee resolves "me", "none" or a Jira user to the id Assign wants.
 func (b *Bot) assignee(ctx context.Context, sender *tele.User, who string) (id, name, problem string, err error) {
@@ -208,35 +216,31 @@ func (b *Bot) assignee(ctx context.Context, sender *tele.User, who string) (id, 
 	case "none", "nobody", "-":
 		return "", "nobody", "", nil
 	case "me":
-		id, err := b.connectedID(sender)
-		if errors.Is(err, errNotConnected) {
+		id, ok := connectedID(ctx)
+		if !ok {
 			return "", "", connectHint + ".", nil
 		}
-		if err != nil {
-			return "", "", "", err
-		}
-		return id, b.jiraName(ctx, id), "", nil
+		return id, actorOf(ctx).account.JiraName, "", nil
 	}
 	u, problem, err := b.findUser(ctx, who)
 	if err != nil || problem != "" {
 		return "", "", problem, err
 	}
-	id, err = b.jira.UserID(ctx, u)
+	id, err = b.jc(ctx).UserID(ctx, u)
 	return id, u.Display(), "", err
 }
 
-func (b *Bot) connectedID(u *tele.User) (string, error) {
-	id, err := b.store.Connected(u.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return "", errNotConnected
-	}
-	return id, err
+// connectedID is the Jira id of the person acting, when they connected
+// their own account: only that proves who "me" is.
+func connectedID(ctx context.Context) (string, bool) {
+	a := actorOf(ctx)
+	return a.account.JiraID, a.personal() && a.account.JiraID != ""
 }
 
 // assign sets the assignee with jtbot's account and records in a comment
 // who asked for it.
 func (b *Bot) assign(ctx context.Context, by *tele.User, at storage.MessageRef, key, id, name string) error {
-	if err := b.jira.Assign(ctx, key, id); err != nil {
+	if err := b.jc(ctx).Assign(ctx, key, id); err != nil {
 		return err
 	}
 	note := "Assigned to " + markup.Escape(name)
@@ -251,7 +255,10 @@ func (b *Bot) assign(ctx context.Context, by *tele.User, at storage.MessageRef, 
 // noteInJira adds the comment that names who acted through jtbot. The
 // action itself is done, so a failed note is only logged.
 func (b *Bot) noteInJira(ctx context.Context, key, body string, at storage.MessageRef) {
-	id, err := b.jira.AddComment(ctx, key, "_"+body+"_")
+	if actorOf(ctx).personal() {
+		return // Jira's own history names the person
+	}
+	id, err := b.jc(ctx).AddComment(ctx, key, "_"+body+"_")
 	if err != nil {
 		b.log.WithError(err).WithField("issue", key).Warn("cannot record who acted in a Jira comment")
 		return
@@ -388,9 +395,9 @@ func (b *Bot) transition(ctx context.Context, by *tele.User, at storage.MessageR
 		if !known {
 			return needsJiraError{key: is.Key, to: target(t), fields: []string{"a resolution among " + strings.Join(res.Allowed, ", ")}}
 		}
-		err = b.jira.DoTransitionWith(ctx, is.Key, t.ID, jira.ResolutionFields(name))
+		err = b.jc(ctx).DoTransitionWith(ctx, is.Key, t.ID, jira.ResolutionFields(name))
 	} else {
-		err = b.jira.DoTransition(ctx, is.Key, t.ID)
+		err = b.jc(ctx).DoTransition(ctx, is.Key, t.ID)
 	}
 	if missing := jira.MissingFields(err); len(missing) > 0 {
 		return needsJiraError{key: is.Key, to: target(t), fields: missing}

@@ -58,10 +58,15 @@ func (b *Bot) newProject(ctx context.Context, m *tele.Message, args string) (pro
 		return "", "", err
 	}
 	word, after := splitWord(args)
-	if upper := strings.ToUpper(word); sc.has(upper) {
+	if sc.jira {
+		// A connected person's DM: any project Jira lets them see, named
+		// in capitals like a key.
+		if b.namesProject(ctx, word) {
+			return word, after, nil
+		}
+	} else if upper := strings.ToUpper(word); sc.has(upper) {
 		return upper, after, nil
-	}
-	if refused, err := b.foreignProject(ctx, m, sc, word); refused || err != nil {
+	} else if refused, err := b.foreignProject(ctx, m, sc, word); refused || err != nil {
 		return "", "", err
 	}
 	switch {
@@ -75,13 +80,22 @@ func (b *Bot) newProject(ctx context.Context, m *tele.Message, args string) (pro
 	return "", "", b.reply(ctx, m, unmappedHint)
 }
 
+// namesProject reports whether word, typed in capitals, is a Jira project.
+func (b *Bot) namesProject(ctx context.Context, word string) bool {
+	if word == "" || word != strings.ToUpper(word) || !projectPattern.MatchString(word) {
+		return false
+	}
+	_, err := b.jc(ctx).GetProject(ctx, word)
+	return err == nil
+}
+
 // foreignProject refuses a first word typed in capitals that names a Jira
 // project outside the scope; other words start the summary.
 func (b *Bot) foreignProject(ctx context.Context, m *tele.Message, sc scope, word string) (bool, error) {
 	if word == "" || word != strings.ToUpper(word) || !projectPattern.MatchString(word) {
 		return false, nil
 	}
-	if _, err := b.jira.GetProject(ctx, word); err != nil {
+	if _, err := b.jc(ctx).GetProject(ctx, word); err != nil {
 		return false, nil // not a project after all (or Jira cannot say): a summary word
 	}
 	where := "this chat's projects"

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,12 +33,9 @@ func (b *Bot) cmdSearch(ctx context.Context, m *tele.Message, args string) error
 }
 
 func (b *Bot) cmdMy(ctx context.Context, m *tele.Message, _ string) error {
-	id, err := b.connectedID(m.Sender)
-	if errors.Is(err, errNotConnected) {
+	id, ok := connectedID(ctx)
+	if !ok {
 		return b.reply(ctx, m, connectHint+" — then /my lists your issues.")
-	}
-	if err != nil {
-		return err
 	}
 	jql := fmt.Sprintf(`assignee = "%s" AND resolution = Unresolved ORDER BY updated DESC`, strings.ReplaceAll(id, `"`, `\"`))
 	return b.sendSearch(ctx, m, jql)
@@ -54,7 +50,7 @@ func (b *Bot) sendSearch(ctx context.Context, m *tele.Message, jql string) error
 	if err != nil {
 		return err
 	}
-	if len(sc.projects) == 0 {
+	if len(sc.projects) == 0 && !sc.jira {
 		return b.reply(ctx, m, "You have no projects to search: ask to be added to a linked chat, or set JIRA_PROJECT.")
 	}
 	text, kb, err := b.searchPage(ctx, sc, jql, 0)
@@ -70,7 +66,11 @@ func (b *Bot) sendSearch(ctx context.Context, m *tele.Message, jql string) error
 // full, and every hit is checked again: the text cannot be trusted to
 // keep to the narrowing ("x) OR (project = HR" closes its parenthesis).
 func (b *Bot) searchPage(ctx context.Context, sc scope, jql string, page int) (string, *tele.ReplyMarkup, error) {
-	hits, more, err := b.jira.SearchPage(ctx, scopedJQL(sc.projects, jql), page*searchPageSize, searchPageSize)
+	q := jql // a connected person's own permissions scope it
+	if !sc.jira {
+		q = scopedJQL(sc.projects, jql)
+	}
+	hits, more, err := b.jc(ctx).SearchPage(ctx, q, page*searchPageSize, searchPageSize)
 	if err != nil {
 		return "", nil, err
 	}

@@ -63,7 +63,7 @@ func TestSearchErrors(t *testing.T) {
 
 func TestMyIssues(t *testing.T) {
 	h := newHarness(t)
-	wantText(t, h.ask(testAlice, "/my"), "Connect your Jira user first")
+	wantText(t, h.ask(testAlice, "/my"), "Connect your own Jira account first")
 	mine := h.newIssue("Mine and open")
 	done := h.newIssue("Mine but done")
 	h.newIssue("Not mine")
@@ -75,7 +75,7 @@ func TestMyIssues(t *testing.T) {
 	if err := h.jira.As(testJane).Transition(done, "Done"); err != nil {
 		t.Fatal(err)
 	}
-	wantText(t, h.ask(testAlice, "/connect jane"), "Connected to Jane Jira")
+	h.connect(testAlice, testJane)
 	res := plain(t, h.ask(testAlice, "/my"))
 	if !strings.Contains(res, "Mine and open") || strings.Contains(res, "Mine but done") || strings.Contains(res, "Not mine") {
 		t.Errorf("/my = %q", res)

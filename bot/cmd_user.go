@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/markup"
-	"github.com/jtbot/jtbot/storage"
 )
 
 func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
@@ -19,57 +17,43 @@ func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
 		return b.reply(ctx, m, refusal(nil))
 	}
 	lines := []string{fmt.Sprintf("👋 Hi %s. Your Telegram ID is <code>%d</code>.", markup.EscapeHTML(u.FirstName), u.ID)}
-	if !b.allowed(u) {
-		lines = append(lines, "⛔ You may not use this bot yet: ask an admin to add your ID to ALLOWED_USERS.")
-		return b.reply(ctx, m, strings.Join(lines, "\n"))
+	act := actorOf(ctx)
+	switch {
+	case b.allowed(u):
+		lines = append(lines, "✅ You may use this bot.")
+	case act.connected():
+		lines = append(lines, "✅ You may use this bot with your own Jira account.")
+	default:
+		lines = append(lines, "⛔ You may not use this bot's Jira account: ask an admin to add your ID to ALLOWED_USERS.")
 	}
-	lines = append(lines, "✅ You may use this bot.")
 	if b.isAdmin(u) {
 		lines = append(lines, "🛠 You are an admin: /link and /unlink are yours.")
 	}
-	id, err := b.store.Connected(u.ID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		lines = append(lines, "🔗 Jira: not connected. Send /connect <i>your-jira-email</i> to use /my and assign to yourself.")
-	case err != nil:
-		return err
-	default:
-		lines = append(lines, "🔗 Jira: connected as <b>"+markup.EscapeHTML(b.jiraName(ctx, id))+"</b>.")
-	}
-	lines = append(lines, "/help lists the commands.")
+	lines = append(lines, b.connectionLine(act), "/help lists the commands.")
 	return b.reply(ctx, m, strings.Join(lines, "\n"))
 }
 
-// jiraName is a connected user's display name, or their id when Jira
-// cannot say.
+// connectionLine says whom a user acts as in Jira.
+func (b *Bot) connectionLine(act actor) string {
+	switch {
+	case !b.cfg.PersonalAccounts():
+		return "🔗 Jira: personal accounts are off on this bot."
+	case act.expired:
+		return "🔌 Jira: your connection as <b>" + markup.EscapeHTML(act.account.JiraName) + "</b> expired: send /connect again."
+	case act.connected():
+		return "🔗 Jira: connected as <b>" + markup.EscapeHTML(act.account.JiraName) + "</b>: you act as yourself."
+	}
+	return "🔗 Jira: not connected. Send /connect to me in a private chat to act as yourself."
+}
+
+// jiraName is a Jira user's display name, or their id when Jira cannot
+// say.
 func (b *Bot) jiraName(ctx context.Context, id string) string {
-	u, err := b.jira.GetUser(ctx, id)
+	u, err := b.jc(ctx).GetUser(ctx, id)
 	if err != nil || u.Display() == "" {
 		return id
 	}
 	return u.Display()
-}
-
-func (b *Bot) cmdConnect(ctx context.Context, m *tele.Message, args string) error {
-	if args == "" {
-		return b.reply(ctx, m, usage("connect"))
-	}
-	u, problem, err := b.findUser(ctx, args)
-	if err != nil {
-		return b.failed(ctx, m, err, "")
-	}
-	if problem != "" {
-		return b.reply(ctx, m, problem)
-	}
-	id, err := b.jira.UserID(ctx, u)
-	if err != nil {
-		return b.failed(ctx, m, err, "")
-	}
-	if err := b.store.Connect(m.Sender.ID, id); err != nil {
-		return err
-	}
-	b.log.WithField("telegram_user", m.Sender.ID).Info("user connected to Jira")
-	return b.reply(ctx, m, "🔗 Connected to <b>"+markup.EscapeHTML(u.Display())+"</b>. /my and “assign me” now use this Jira user.")
 }
 
 // findUser looks a Jira user up by e-mail, username or name. problem is
@@ -97,20 +81,6 @@ func (b *Bot) findUser(ctx context.Context, query string) (u jira.User, problem 
 		names = append(names, markup.EscapeHTML(f.Display()))
 	}
 	return jira.User{}, "Several Jira users match: " + strings.Join(names, ", ") + ". Give the e-mail or username.", nil
-}
-
-func (b *Bot) cmdDisconnect(ctx context.Context, m *tele.Message, _ string) error {
-	_, err := b.store.Connected(m.Sender.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return b.reply(ctx, m, "You were not connected.")
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.store.Disconnect(m.Sender.ID); err != nil {
-		return err
-	}
-	return b.reply(ctx, m, "Disconnected: I no longer act as your Jira user.")
 }
 
 func (b *Bot) cmdWatch(ctx context.Context, m *tele.Message, args string) error {

@@ -33,10 +33,11 @@ func parseCommand(m *tele.Message, botUsername string) (cmd, args string, ok boo
 }
 
 // command is one entry of the menu. Open commands answer anyone: they are
-// how a refused user learns their ID.
+// how a refused user learns their ID. Own commands are about the person's
+// connection and work while it is expired.
 type command struct {
 	name, args, help string
-	open             bool
+	open, own        bool
 	run              func(b *Bot, ctx context.Context, m *tele.Message, args string) error
 }
 
@@ -51,8 +52,9 @@ func commandList() []command {
 		{name: "transition", args: "KEY [status] [resolution=NAME]", help: "move an issue along its workflow", run: (*Bot).cmdTransition},
 		{name: "search", args: "JQL", help: "search issues, 10 per page", run: (*Bot).cmdSearch},
 		{name: "my", help: "your unresolved issues", run: (*Bot).cmdMy},
-		{name: "connect", args: "jira-email-or-username", help: "act as your Jira user for /my and assign me", run: (*Bot).cmdConnect},
-		{name: "disconnect", help: "forget your Jira user", run: (*Bot).cmdDisconnect},
+		{name: "connect", help: "act in Jira as yourself (in a private chat)", open: true, own: true, run: (*Bot).cmdConnect},
+		{name: "disconnect", help: "forget your Jira account", open: true, own: true, run: (*Bot).cmdDisconnect},
+		{name: "notify", help: "choose your private messages from Jira", open: true, own: true, run: (*Bot).cmdNotify},
 		{name: "watch", args: "KEY", help: "get a private message about each change", run: (*Bot).cmdWatch},
 		{name: "unwatch", args: "KEY", help: "stop those messages", run: (*Bot).cmdUnwatch},
 		{name: "watching", help: "the issues you watch", run: (*Bot).cmdWatching},
@@ -72,7 +74,16 @@ func (b *Bot) onCommand(ctx context.Context, m *tele.Message, cmd, args string) 
 		if skip, err := b.unmapped(ctx, m, c.name); skip || err != nil {
 			return err
 		}
-		if !c.open && !b.allowed(m.Sender) {
+		act, err := b.actorFor(m.Sender)
+		if err != nil {
+			return err
+		}
+		ctx = withActor(ctx, act)
+		if act.expired && !c.open && !c.own {
+			// Never done with the bot's account instead (DESIGN §8).
+			return b.reply(ctx, m, expiredText)
+		}
+		if !c.open && !act.personal() && !b.allowed(m.Sender) {
 			b.log.WithField("chat", m.Chat.ID).Debug("command from a user outside ALLOWED_USERS refused")
 			b.courtesy(ctx, m, refusal(m.Sender))
 			return nil
@@ -203,6 +214,12 @@ func (b *Bot) courtesy(ctx context.Context, m *tele.Message, html string) {
 // failed tells the user what went wrong in Jira. Errors that are not
 // Jira's (the database) are returned, so the command runs again later.
 func (b *Bot) failed(ctx context.Context, m *tele.Message, err error, subject string) error {
+	if b.refusedGrant(ctx, err) {
+		if m.Chat.Type == tele.ChatPrivate {
+			return nil // the person was just told so by DM
+		}
+		return b.reply(ctx, m, expiredText)
+	}
 	text, ok := humanError(err, subject)
 	if !ok {
 		return err

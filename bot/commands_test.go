@@ -186,9 +186,7 @@ func TestStartAndHelp(t *testing.T) {
 			wantText(t, h.ask(tt.user, tt.text), tt.want...)
 		})
 	}
-	if err := h.store.Connect(testAlice.ID, testJane.AccountID); err != nil {
-		t.Fatal(err)
-	}
+	h.connect(testAlice, testJane)
 	wantText(t, h.ask(testAlice, "/start"), "connected as Jane Jira")
 }
 
@@ -214,7 +212,7 @@ func TestRefusedUser(t *testing.T) {
 	// One stranger per command: refusals are courtesy messages, dropped
 	// rather than queued when the chat had an answer within the last second.
 	for i, cmd := range []string{"/issue " + key, "/comment " + key + " hi", "/assign " + key + " me", "/transition " + key + " done",
-		"/search project = OPS", "/my", "/connect jane", "/disconnect", "/watch " + key, "/unwatch " + key, "/watching", "/link OPS", "/unlink", "/new Something"} {
+		"/search project = OPS", "/my", "/watch " + key, "/unwatch " + key, "/watching", "/link OPS", "/unlink", "/new Something"} {
 		t.Run(cmd, func(t *testing.T) {
 			stranger := testBob
 			stranger.ID += int64(i)
@@ -289,7 +287,7 @@ func TestMissingIssue(t *testing.T) {
 
 func TestUsageOnBadArguments(t *testing.T) {
 	h := newHarness(t)
-	for _, cmd := range []string{"/issue", "/issue nonsense", "/comment OPS-1", "/assign OPS-1", "/transition", "/search", "/connect", "/watch x", "/unwatch"} {
+	for _, cmd := range []string{"/issue", "/issue nonsense", "/comment OPS-1", "/assign OPS-1", "/transition", "/search", "/watch x", "/unwatch"} {
 		t.Run(cmd, func(t *testing.T) {
 			wantText(t, h.ask(testAlice, cmd), "Usage: /")
 		})
@@ -346,7 +344,7 @@ func TestHumanError(t *testing.T) {
 func TestJiraUnreachable(t *testing.T) {
 	h := newHarness(t)
 	h.jira.Close()
-	for _, cmd := range []string{"/issue OPS-1", "/search project = OPS", "/connect jane"} {
+	for _, cmd := range []string{"/issue OPS-1", "/search project = OPS", "/connect jane@example.com api-token"} {
 		t.Run(cmd, func(t *testing.T) {
 			wantText(t, h.ask(testAlice, cmd), "Jira is unreachable, try again in a minute")
 		})

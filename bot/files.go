@@ -149,7 +149,7 @@ func (b *Bot) attachFiles(ctx context.Context, key string, files []media, from *
 	if len(files) == 0 {
 		return nil, nil
 	}
-	existing, err := b.jira.Attachments(ctx, key)
+	existing, err := b.jc(ctx).Attachments(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (b *Bot) attachOne(ctx context.Context, key string, f media, from *tele.Mes
 		defer rc.Close()
 		content = rc
 	}
-	id, err := b.jira.Attach(ctx, key, f.name, content)
+	id, err := b.jc(ctx).Attach(ctx, key, f.name, content)
 	if err == nil {
 		return "", b.ownAttachment(key, id, from)
 	}
@@ -253,7 +253,7 @@ func (b *Bot) noteSkipped(ctx context.Context, key string, post *tele.Message, f
 	for _, f := range files {
 		lines = append(lines, f.line())
 	}
-	id, err := b.jira.AddComment(ctx, key, strings.Join(lines, "\n"))
+	id, err := b.jc(ctx).AddComment(ctx, key, strings.Join(lines, "\n"))
 	if err != nil {
 		// A retry would not write it again (see above): say so and move on.
 		b.log.WithError(err).WithField("issue", key).Warn("cannot note the files that are not attached")

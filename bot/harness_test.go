@@ -17,6 +17,7 @@ import (
 	"github.com/jtbot/jtbot/config"
 	"github.com/jtbot/jtbot/jira"
 	"github.com/jtbot/jtbot/jira/jiratest"
+	"github.com/jtbot/jtbot/jira/oauth"
 	"github.com/jtbot/jtbot/storage"
 	"github.com/jtbot/jtbot/telegram"
 	"github.com/jtbot/jtbot/telegram/telegramtest"
@@ -31,6 +32,8 @@ const (
 	testChannelID  = int64(-1001000000001)
 	testGroupID    = int64(-1001000000002)
 	waitTime       = 10 * time.Second
+	// testSecretKey seals personal accounts: 32 bytes, base64.
+	testSecretKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 )
 
 var (
@@ -50,6 +53,9 @@ type harness struct {
 	hooks *httptest.Server
 	logs  *test.Hook
 	log   *logrus.Logger
+	// personalSecrets are people's tokens, codes and states: never in a
+	// log line, nor in the database file.
+	personalSecrets []string
 }
 
 // newHarness starts everything. env adds or overrides settings (NAME=value);
@@ -69,8 +75,16 @@ func newHarness(t *testing.T, env ...string) *harness {
 	t.Cleanup(h.jira.Close)
 	h.jira.AddProject("OPS", "Operations")
 	h.jira.AddUser(testJane)
+	// Up first: the OAuth callback URL (PUBLIC_URL) is its address.
+	mux := http.NewServeMux()
+	h.hooks = httptest.NewServer(mux)
+	t.Cleanup(h.hooks.Close)
 
 	base := []string{
+		"PUBLIC_URL=" + h.hooks.URL,
+		"SECRET_KEY=" + testSecretKey,
+		"ATLASSIAN_AUTH_URL=" + h.jira.AuthURL,
+		"ATLASSIAN_API_URL=" + h.jira.APIURL,
 		"TELEGRAM_HOOK_TOKEN=" + testToken,
 		"TELEGRAM_API_URL=" + h.tg.URL,
 		"JIRA_SERVER=" + h.jira.URL,
@@ -92,6 +106,9 @@ func newHarness(t *testing.T, env ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := h.store.UseKey(cfg.SecretKey); err != nil {
+		t.Fatal(err)
+	}
 	jc, err := jira.New(cfg.JiraServer, cfg.JiraUser, cfg.JiraToken, &http.Client{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -102,13 +119,23 @@ func newHarness(t *testing.T, env ...string) *harness {
 	h.logs = hook
 	h.log = log
 	tg, inbound := newTelegram(t, cfg, h.store, log, nil)
-	h.bot = New(Options{Config: cfg, Store: h.store, Jira: jc, Telegram: tg, Log: log})
+	opts := Options{Config: cfg, Store: h.store, Jira: jc, Telegram: tg, Log: log}
+	if cfg.OAuth() {
+		h.jira.AddOAuthClient(jiratest.OAuthClient{ID: cfg.JiraOAuthClientID, Secret: cfg.JiraOAuthClientSecret, RedirectURL: cfg.OAuthCallbackURL()})
+		p, err := oauth.New(oauth.Config{Server: cfg.JiraServer, ClientID: cfg.JiraOAuthClientID, ClientSecret: cfg.JiraOAuthClientSecret,
+			RedirectURL: cfg.OAuthCallbackURL(), AuthURL: cfg.AtlassianAuthURL, APIURL: cfg.AtlassianAPIURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.OAuth = p
+	}
+	h.bot = New(opts)
+	if p, ok := opts.OAuth.(*oauth.Provider); ok {
+		mux.Handle(oauth.CallbackPath, oauth.Callback(p, h.bot, h.bot, log, time.Now))
+	}
 
-	mux := http.NewServeMux()
 	mux.Handle("/webhook/telegram/", inbound.Handler())
 	mux.Handle("/webhook/jira/", jira.WebhookHandler(cfg.JiraWebhookSecret, h.store, nil, log))
-	h.hooks = httptest.NewServer(mux)
-	t.Cleanup(h.hooks.Close)
 	h.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: h.hooks.URL + "/webhook/jira/", Events: jira.Events, Secret: testJiraSecret})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -150,7 +177,7 @@ func newTelegram(t *testing.T, cfg *config.Config, store *storage.Store, log log
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tg, telegram.NewInbound(store, cfg.TelegramWebhookSecret, nil, log)
+	return tg, telegram.NewInbound(store, cfg.TelegramWebhookSecret, nil, log, telegram.WithRewrite(telegram.SealConnect(cfg.SecretKey)))
 }
 
 // fastClock runs the rate limiter's time 50× faster than the wall clock,
@@ -235,7 +262,14 @@ func (h *harness) waitStore(cond func() bool) bool {
 // that uses the harness checks it.
 func (h *harness) checkNoSecrets() {
 	logs := h.logText()
-	for _, secret := range []string{"harness-token", "jira-api-token", testJiraSecret, h.cfg.TelegramWebhookSecret} {
+	secrets := append([]string{"harness-token", "jira-api-token", testJiraSecret, h.cfg.TelegramWebhookSecret}, h.personalSecrets...)
+	if h.cfg.SecretKeyRaw != "" {
+		secrets = append(secrets, h.cfg.SecretKeyRaw, h.cfg.JiraOAuthClientSecret)
+	}
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
 		if strings.Contains(logs, secret) {
 			h.t.Errorf("a log line contains the secret %q", secret)
 		}

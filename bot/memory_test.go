@@ -38,6 +38,7 @@ func (m *memTelegram) Edit(_ context.Context, _ int, o telegram.Out) error {
 	m.sent = append(m.sent, o)
 	return nil
 }
+func (m *memTelegram) Delete(context.Context, int64, int) error           { return nil }
 func (m *memTelegram) Answer(context.Context, string, string, bool) error { return nil }
 func (m *memTelegram) File(context.Context, string) (io.ReadCloser, error) {
 	return nil, &telegram.Error{Code: 400, Description: "Bad Request: file is too big"}

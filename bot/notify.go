@@ -66,7 +66,8 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 			return err
 		}
 	}
-	if wait := b.watcherWait(notes); wait > 0 {
+	personal := b.personalNotes(ctx, batch)
+	if wait := max(b.watcherWait(notes), personal.wait(b.tg)); wait > 0 {
 		return limited(wait)
 	}
 	dms := make(map[int64][]string)
@@ -80,6 +81,9 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 	}
 	finished := func(n *note, text string) {
 		done = append(done, n.items...)
+		for user, lines := range personal[n.key] {
+			dms[user] = append(dms[user], lines...)
+		}
 		if text == "" {
 			return
 		}

@@ -57,11 +57,8 @@ type Chats interface {
 	DeleteChatProject(chatID int64) error
 }
 
-// People holds what users asked for: /connect and /watch.
+// People holds what users asked for: /watch.
 type People interface {
-	Connect(telegramID int64, jiraUser string) error
-	Connected(telegramID int64) (string, error)
-	Disconnect(telegramID int64) error
 	Watch(issue string, userID int64) error
 	Unwatch(issue string, userID int64) (bool, error)
 	Watchers(issue string) ([]int64, error)
@@ -76,6 +73,18 @@ type Store interface {
 	Chats
 	People
 	Pins
+	Accounts
+}
+
+// Accounts are the personal Jira connections, sealed with SECRET_KEY
+// (DESIGN §8), and the OAuth states of sign-ins under way.
+type Accounts interface {
+	SaveAccount(a storage.Account) error
+	Account(telegramID int64) (storage.Account, error)
+	DeleteAccount(telegramID int64) (bool, error)
+	Accounts() ([]storage.Account, error)
+	PutState(state string, st storage.OAuthState) error
+	TakeState(state string, now time.Time) (storage.OAuthState, error)
 }
 
 // Pins ties @usernames of ALLOWED_USERS to the first account seen with them.
@@ -105,6 +114,8 @@ type Jira interface {
 	GetUser(ctx context.Context, id string) (jira.User, error)
 	FindUsers(ctx context.Context, query string) ([]jira.User, error)
 	UserID(ctx context.Context, u jira.User) (string, error)
+	Myself(ctx context.Context) (jira.User, error)
+	Watchers(ctx context.Context, key string) ([]jira.User, error)
 	WidenWebhookFilter(ctx context.Context, projects []string, secret string) ([]string, error)
 }
 
@@ -114,6 +125,7 @@ type Telegram interface {
 	Username() string
 	Send(ctx context.Context, o telegram.Out) (*tele.Message, error)
 	Edit(ctx context.Context, messageID int, o telegram.Out) error
+	Delete(ctx context.Context, chat int64, messageID int) error
 	Answer(ctx context.Context, callbackID, text string, alert bool) error
 	File(ctx context.Context, fileID string) (io.ReadCloser, error)
 	SetCommands(ctx context.Context, cmds []tele.Command) error

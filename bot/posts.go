@@ -200,7 +200,7 @@ func (b *Bot) createIssue(ctx context.Context, d *draft, project string) (key st
 		if err := b.store.RecordIntent(post, b.now()); err != nil {
 			return "", false, err
 		}
-		if created, err = b.jira.CreateIssue(ctx, issue); err != nil {
+		if created, err = b.jc(ctx).CreateIssue(ctx, issue); err != nil {
 			if !maybeCreated(err) {
 				if cerr := b.store.ClearIntent(post); cerr != nil {
 					b.log.WithError(cerr).Warn("cannot clear a creation intent")
@@ -226,7 +226,7 @@ func (b *Bot) findEarlier(ctx context.Context, post storage.MessageRef, project,
 	if err != nil || !pending {
 		return jira.Created{}, false, err
 	}
-	return b.jira.FindByOriginSince(ctx, project, origin, at, nil)
+	return b.jc(ctx).FindByOriginSince(ctx, project, origin, at, nil)
 }
 
 // maybeCreated says whether a failed create may still have made the issue:
@@ -427,7 +427,11 @@ func (b *Bot) onReply(ctx context.Context, m *tele.Message, album []*tele.Messag
 	if err != nil {
 		return err
 	}
-	if !b.allowed(m.Sender) {
+	act, err := b.actorFor(m.Sender)
+	if err != nil {
+		return err
+	}
+	if !act.connected() && !b.allowed(m.Sender) {
 		b.log.WithField("chat", m.Chat.ID).Debug("reply from a user outside ALLOWED_USERS: no comment")
 		return nil
 	}
@@ -438,18 +442,13 @@ func (b *Bot) onReply(ctx context.Context, m *tele.Message, album []*tele.Messag
 	if messageText(m) == "" && len(files) == 0 {
 		return nil
 	}
-	body, whole := b.commentBody(m, files, nil)
-	if whole != nil {
-		files = append(files, *whole)
+	id, err := b.comment(withActor(ctx, act), m, album, link.Issue)
+	if jira.IsUnauthorized(err) && act.personal() {
+		// Their grant is gone: no comment is lost, the bot's account
+		// writes it with attribution (DESIGN §8).
+		b.expire(ctx, act.account.TelegramID)
+		id, err = b.comment(ctx, m, album, link.Issue)
 	}
-	left, err := b.attachFiles(ctx, link.Issue, files, m)
-	if err != nil {
-		return b.issueGone(link.Issue, err)
-	}
-	if len(left) > 0 {
-		body, _ = b.commentBody(m, mediaOfAll(album), left)
-	}
-	id, err := b.jira.AddComment(ctx, link.Issue, body)
 	if err != nil {
 		return b.issueGone(link.Issue, err)
 	}
@@ -464,6 +463,24 @@ func (b *Bot) onReply(ctx context.Context, m *tele.Message, album []*tele.Messag
 	return b.store.LinkComment(link.Issue, id, refOf(m), true)
 }
 
+// comment writes a reply and its files to the issue, as the context's
+// actor.
+func (b *Bot) comment(ctx context.Context, m *tele.Message, album []*tele.Message, key string) (string, error) {
+	files := mediaOfAll(album)
+	body, whole := b.commentBody(ctx, m, files, nil)
+	if whole != nil {
+		files = append(files, *whole)
+	}
+	left, err := b.attachFiles(ctx, key, files, m)
+	if err != nil {
+		return "", err
+	}
+	if len(left) > 0 {
+		body, _ = b.commentBody(ctx, m, mediaOfAll(album), left)
+	}
+	return b.jc(ctx).AddComment(ctx, key, body)
+}
+
 // issueGone turns a 404 for a linked issue into a dead letter: the issue
 // was deleted in Jira and no retry brings it back.
 func (b *Bot) issueGone(key string, err error) error {
@@ -476,7 +493,7 @@ func (b *Bot) issueGone(key string, err error) error {
 // commentBody is a reply as a Jira comment: who wrote it, the text, and its
 // files, each as a link to its attachment or with why it is missing. Too
 // long a text is cut; whole is then the full text as a file.
-func (b *Bot) commentBody(m *tele.Message, files []media, left []skipped) (body string, whole *media) {
+func (b *Bot) commentBody(ctx context.Context, m *tele.Message, files []media, left []skipped) (body string, whole *media) {
 	var tail strings.Builder
 	for _, f := range files {
 		if i := slices.IndexFunc(left, func(s skipped) bool { return s.name == f.name }); i >= 0 {
@@ -487,7 +504,7 @@ func (b *Bot) commentBody(m *tele.Message, files []media, left []skipped) (body 
 			tail.WriteString("\n[^" + f.name + "]")
 		}
 	}
-	head := "_" + markup.Escape(Attribution(m.Sender)) + "_\n"
+	head := attributionLine(ctx, m.Sender)
 	name := "reply-" + strconv.Itoa(m.ID) + ".txt"
 	text, cut := fitField(head+markup.FromTelegram(messageText(m), messageEntities(m)), tail.String(), name)
 	if cut {
@@ -506,7 +523,12 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 	if err != nil {
 		return err
 	}
-	if !b.mayEdit(m) {
+	act, err := b.actorFor(m.Sender)
+	if err != nil {
+		return err
+	}
+	ctx = withActor(ctx, act)
+	if !act.personal() && !b.mayEdit(m) {
 		b.log.WithField("chat", m.Chat.ID).Debug("edit by a user who may not act now: Jira unchanged")
 		return nil
 	}
@@ -515,14 +537,14 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 	}
 	files := mediaOfAll([]*tele.Message{m})
 	if link.Comment != "" {
-		body, whole := b.commentBody(m, files, nil)
+		body, whole := b.commentBody(ctx, m, files, nil)
 		if whole != nil {
 			files = append(files, *whole)
 		}
 		if _, err := b.attachFiles(ctx, link.Issue, files, m); err != nil {
 			return b.issueGone(link.Issue, err)
 		}
-		return b.issueGone(link.Issue, b.jira.UpdateComment(ctx, link.Issue, link.Comment, body))
+		return b.issueGone(link.Issue, b.jc(ctx).UpdateComment(ctx, link.Issue, link.Comment, body))
 	}
 	root, err := b.store.Root(link.Issue)
 	if err != nil || !root.FromTelegram || root.ChatID != m.Chat.ID || root.MessageID != m.ID {
@@ -542,7 +564,7 @@ func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
 			return err
 		}
 	}
-	if err := b.jira.UpdateIssue(ctx, link.Issue, summary, description); err != nil {
+	if err := b.jc(ctx).UpdateIssue(ctx, link.Issue, summary, description); err != nil {
 		return b.issueGone(link.Issue, err)
 	}
 	// A replaced photo or file (editMessageMedia) is attached as well.

@@ -22,9 +22,12 @@ import (
 type scope struct {
 	projects []string
 	dm       bool
+	// jira: a connected person's DM, where their own Jira permissions
+	// decide (DESIGN §7); projects is then empty.
+	jira bool
 }
 
-func (s scope) has(project string) bool { return slices.Contains(s.projects, project) }
+func (s scope) has(project string) bool { return s.jira || slices.Contains(s.projects, project) }
 
 // allows reports whether an issue key belongs to the scope by its project
 // part; a card read from Jira must be checked again (showable), because
@@ -34,7 +37,7 @@ func (s scope) allows(key string) bool { return s.has(keyProject(key)) }
 // showable reports whether an issue read from Jira may be shown here: in
 // the scope, and without a security level (those never reach Telegram).
 func (s scope) showable(is jira.Card) bool {
-	return s.has(is.Project) && is.Security == ""
+	return s.has(is.Project) && (is.Security == "" || s.jira)
 }
 
 // refusal is the one line for a key outside the scope; it says nothing of
@@ -53,6 +56,9 @@ func securedText(key string) string {
 
 // scopeOf is the scope of a message or button press in chat by user.
 func (b *Bot) scopeOf(ctx context.Context, chat *tele.Chat, user *tele.User) (scope, error) {
+	if chat.Type == tele.ChatPrivate && actorOf(ctx).personal() {
+		return scope{dm: true, jira: true}, nil
+	}
 	if chat.Type == tele.ChatPrivate {
 		return b.dmScope(ctx, user)
 	}
@@ -218,7 +224,7 @@ func (b *Bot) reach(ctx context.Context, m *tele.Message, key string) (is jira.C
 	if !s.allows(key) {
 		return is, false, b.reply(ctx, m, s.refusal(key))
 	}
-	is, err = b.jira.GetIssue(ctx, key)
+	is, err = b.jc(ctx).GetIssue(ctx, key)
 	if err != nil {
 		return is, false, b.failed(ctx, m, err, key)
 	}
@@ -233,7 +239,7 @@ func (s scope) refuseCard(key string, is jira.Card) (string, bool) {
 	switch {
 	case !s.has(is.Project):
 		return s.refusal(key), true
-	case is.Security != "":
+	case is.Security != "" && !s.jira:
 		return securedText(key), true
 	}
 	return "", false
@@ -243,7 +249,7 @@ func (s scope) refuseCard(key string, is jira.Card) (string, bool) {
 const unmappedHint = "This chat is not linked to a Jira project: an admin can link it with /link PROJECT."
 
 // worksUnmapped are the commands that answer in a group without projects.
-var worksUnmapped = []string{"start", "help", "link", "unlink", "subscribe", "subscriptions", "unsubscribe"}
+var worksUnmapped = []string{"start", "help", "connect", "disconnect", "link", "unlink", "subscribe", "subscriptions", "unsubscribe"}
 
 // unmapped reports whether cmd must not run in this chat because the chat
 // has no projects; the chat then gets one hint at most hourly.

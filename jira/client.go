@@ -332,6 +332,10 @@ func (c *Client) Search(ctx context.Context, jql string, max int) ([]IssueRef, e
 	return out, nil
 }
 
+// IsCloud reports whether the site is Jira Cloud (asked once, then kept):
+// the daemon picks the OAuth provider by it.
+func (c *Client) IsCloud(ctx context.Context) (bool, error) { return c.isCloud(ctx) }
+
 func (c *Client) isCloud(ctx context.Context) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -16,6 +16,8 @@ type Options struct {
 	// Telegram and Jira receive the webhooks, behind the per-address guard.
 	Telegram http.Handler
 	Jira     http.Handler
+	// OAuthCallback serves GET /oauth/jira/callback (personal accounts).
+	OAuthCallback http.Handler
 	// Metrics serves GET /metrics, behind MetricsToken or the loopback rule.
 	Metrics http.Handler
 	// MetricsToken, when set, is the bearer token /metrics requires.
@@ -53,6 +55,11 @@ func New(o Options) *http.Server {
 	}
 	if o.Jira != nil {
 		mux.Handle("/webhook/jira/", g.wrap(o.Jira))
+	}
+	if o.OAuthCallback != nil {
+		// Behind the guard too: a flood of forged states is slowed down
+		// like wrong webhook secrets.
+		mux.Handle("/oauth/jira/callback", g.wrap(o.OAuthCallback))
 	}
 	mux.Handle("/healthz", Healthz(o.Health...))
 	if o.Metrics != nil {
