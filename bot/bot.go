@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/jtbot/jtbot/config"
+	"github.com/jtbot/jtbot/route"
 )
 
 // Options are the parts a Bot is built from.
@@ -55,6 +56,9 @@ type Bot struct {
 	http    *http.Client
 	clients personalClients // one Jira client per connected person
 	seen    seenIssues      // what a person's own client could read
+
+	subs atomic.Pointer[route.Index] // the subscriptions, indexed; nil: read them again
+	jql  *route.JQLCache             // Jira's answers for subscriptions' JQL
 }
 
 // New builds the bot without contacting anything; Run does that.
@@ -66,8 +70,14 @@ func New(o Options) *Bot {
 		o.Metrics = noStats{}
 	}
 	return &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, tg: o.Telegram, log: o.Log.WithField("component", "bot"),
-		now: o.Now, stats: o.Metrics, ready: make(chan struct{}), oauth: o.OAuth, http: o.PersonalHTTP}
+		now: o.Now, stats: o.Metrics, ready: make(chan struct{}), oauth: o.OAuth, http: o.PersonalHTTP,
+		jql: route.NewJQLCache(o.Jira, jqlMemory(o.Config.CoalesceWindow), o.Now)}
 }
+
+// jqlMemory is how long Jira's answer to a subscription's JQL is kept for
+// an issue: the coalescing window, so a burst asks once, and at least a
+// few seconds when coalescing is off, for the same reason.
+func jqlMemory(window time.Duration) time.Duration { return max(window, 5*time.Second) }
 
 type noStats struct{}
 

@@ -65,8 +65,12 @@ func (b *Bot) press(ctx context.Context, c *tele.Callback) pressResult {
 		return b.pressFailed(ctx, err, "")
 	}
 	kind, rest, _ := strings.Cut(c.Data, "|")
-	if kind == cbSearchPage {
+	switch kind {
+	case cbSearchPage:
 		return b.pressSearch(ctx, c, sc, rest)
+	case cbUnsubscribe:
+		_, id, _ := strings.Cut(rest, "|")
+		return b.pressUnsubscribe(ctx, c, id)
 	}
 	key, arg, _ := strings.Cut(rest, "|")
 	key, ok := issueKey(key)

@@ -74,7 +74,13 @@ func (b *Bot) allProjects() ([]string, error) {
 	if p := b.cfg.JiraProject; p != "" && !slices.Contains(out, p) {
 		out = append(out, p)
 	}
-	return out, nil
+	subs, err := b.store.Subscriptions()
+	for _, s := range subs {
+		if !slices.Contains(out, s.Project) {
+			out = append(out, s.Project)
+		}
+	}
+	return out, err
 }
 
 func (b *Bot) cmdUnlink(ctx context.Context, m *tele.Message, _ string) error {

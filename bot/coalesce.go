@@ -48,6 +48,7 @@ type note struct {
 	// secured: an event showed a security level; securityKnown: an event
 	// said whether there is one (DESIGN §4: such issues never reach chats).
 	secured, securityKnown bool
+	events                 []jiraEvent // what subscriptions are matched against
 }
 
 // entry is one part of a note's message.
@@ -60,17 +61,22 @@ type entry struct {
 	shown   []string
 	comment string // the comment id when the entry is a comment
 	dropped bool
+	item    uint64 // the queued event the entry comes from
 }
 
 // commentEdit changes the message of a comment posted earlier.
 type commentEdit struct {
 	id, text string
+	item     uint64 // the queued event that made the edit
 }
 
-func (n *note) lines() []string {
+func (n *note) lines() []string { return n.linesOf(nil) }
+
+// linesOf are the lines of the events in items (nil: all events).
+func (n *note) linesOf(items map[uint64]bool) []string {
 	var out []string
 	for _, e := range n.entries {
-		if !e.dropped {
+		if !e.dropped && (items == nil || items[e.item]) {
 			out = append(out, e.html)
 		}
 	}
@@ -141,9 +147,16 @@ func (b *Bot) notes(ctx context.Context, batch []storage.Item) ([]*note, error) 
 			byKey[je.key] = n
 			notes = append(notes, n)
 		}
-		n.items = append(n.items, je.id)
+		n.items, n.events = append(n.items, je.id), append(n.events, je)
+		entries, edits := len(n.entries), len(n.edits)
 		if err := b.addEvent(ctx, n, je, names); err != nil {
 			return nil, err
+		}
+		for _, e := range n.entries[entries:] {
+			e.item = je.id
+		}
+		for i := edits; i < len(n.edits); i++ {
+			n.edits[i].item = je.id
 		}
 	}
 	for _, n := range notes {

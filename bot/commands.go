@@ -60,6 +60,9 @@ func commandList() []command {
 		{name: "watching", help: "the issues you watch", run: (*Bot).cmdWatching},
 		{name: "link", args: "PROJECT", help: "admins: link this chat to a Jira project", run: (*Bot).cmdLink},
 		{name: "unlink", help: "admins: unlink this chat", run: (*Bot).cmdUnlink},
+		{name: "subscribe", args: "[@chat] PROJECT [events:…] [type:…] [priority:…] [label:…] [component:…] [status:…] [jql:\"…\"]", help: "admins: send a project's events here, filtered", run: (*Bot).cmdSubscribe},
+		{name: "subscriptions", help: "this chat's subscriptions", open: true, run: (*Bot).cmdSubscriptions},
+		{name: "unsubscribe", args: "ID", help: "admins: remove a subscription", run: (*Bot).cmdUnsubscribe},
 	}
 }
 

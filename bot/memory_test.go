@@ -49,7 +49,11 @@ func (m *memTelegram) Wait(int64) time.Duration                          { retur
 func (m *memTelegram) IsMember(_ context.Context, chat, user int64) (bool, error) {
 	return m.members[[2]int64{chat, user}], nil
 }
-func (m *memTelegram) LinkedChat(context.Context, int64) (int64, error) { return 0, nil }
+func (m *memTelegram) LinkedChat(context.Context, int64) (int64, error)           { return 0, nil }
+func (m *memTelegram) MemberStatus(context.Context, int64, int64) (string, error) { return "left", nil }
+func (m *memTelegram) ResolveChat(context.Context, string) (tele.Chat, error) {
+	return tele.Chat{}, &telegram.Error{Code: 400, Description: "Bad Request: chat not found"}
+}
 
 // memJira knows issues by key; any other call fails the test (nil interface).
 type memJira struct {

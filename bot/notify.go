@@ -96,6 +96,9 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		// Edits first: they are safe to repeat, the digest is not.
 		texts := make([]string, len(d.notes))
 		for i, n := range d.notes {
+			if err := b.deliverRooms(ctx, n, places[n]); err != nil {
+				return fail(err)
+			}
 			if texts[i], err = b.deliver(ctx, n, places[n], false); err != nil {
 				return fail(err)
 			}
@@ -111,6 +114,9 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 	for _, n := range notes {
 		if digested[n] {
 			continue
+		}
+		if err := b.deliverRooms(ctx, n, places[n]); err != nil {
+			return fail(err)
 		}
 		text, err := b.deliver(ctx, n, places[n], true)
 		if err != nil {

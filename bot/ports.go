@@ -74,6 +74,26 @@ type Store interface {
 	People
 	Pins
 	Accounts
+	Subscriptions
+	Rooms
+}
+
+// Subscriptions are the admins' filtered streams of Jira events (DESIGN §9).
+type Subscriptions interface {
+	AddSubscription(s storage.Subscription) (storage.Subscription, error)
+	Subscriptions() ([]storage.Subscription, error)
+	ChatSubscriptions(chat int64) ([]storage.Subscription, error)
+	RemoveSubscription(id uint64) (storage.Subscription, bool, error)
+	ForgetChat(chatID int64) (subscriptions int, err error)
+}
+
+// Rooms are the chats and topics that show an issue besides its own chat,
+// each with its own root and comment messages.
+type Rooms interface {
+	SetRoomRoot(issue string, ref storage.MessageRef) error
+	RoomRoot(issue string, chat int64, thread int) (storage.MessageRef, error)
+	LinkRoomComment(issue, commentID string, ref storage.MessageRef) error
+	RoomComment(issue string, chat int64, thread int, commentID string) (storage.MessageRef, error)
 }
 
 // Accounts are the personal Jira connections, sealed with SECRET_KEY
@@ -117,6 +137,8 @@ type Jira interface {
 	Myself(ctx context.Context) (jira.User, error)
 	Watchers(ctx context.Context, key string) ([]jira.User, error)
 	WidenWebhookFilter(ctx context.Context, projects []string, secret string) ([]string, error)
+	MatchesJQL(ctx context.Context, issue, jql string) (bool, error)
+	CheckJQL(ctx context.Context, jql string) error
 }
 
 // Telegram is the one way out to Telegram (telegram.Client).
@@ -133,6 +155,8 @@ type Telegram interface {
 	Wait(chat int64) time.Duration
 	IsMember(ctx context.Context, chat, user int64) (bool, error)
 	LinkedChat(ctx context.Context, chat int64) (int64, error)
+	ResolveChat(ctx context.Context, ref string) (tele.Chat, error)
+	MemberStatus(ctx context.Context, chat, user int64) (string, error)
 }
 
 // Stats records outcomes (metrics).

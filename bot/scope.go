@@ -82,13 +82,24 @@ func (b *Bot) chatProjects(ctx context.Context, chatID int64) ([]string, error) 
 	return append(own, without(theirs, own)...), err
 }
 
-// ownProjects are the projects a chat is mapped to itself.
+// ownProjects are the projects a chat is mapped to itself, then those of
+// its subscriptions (DESIGN §7).
 func (b *Bot) ownProjects(chatID int64) ([]string, error) {
+	var out []string
 	p, ok, err := b.project(chatID)
-	if err != nil || !ok {
+	if err != nil {
 		return nil, err
 	}
-	return []string{p}, nil
+	if ok {
+		out = append(out, p)
+	}
+	subs, err := b.store.ChatSubscriptions(chatID)
+	for _, s := range subs {
+		if !slices.Contains(out, s.Project) {
+			out = append(out, s.Project)
+		}
+	}
+	return out, err
 }
 
 // dmScope is what a user reaches in a private chat with the bot's account.
@@ -116,7 +127,8 @@ func (b *Bot) dmScope(ctx context.Context, user *tele.User) (scope, error) {
 	return s, nil
 }
 
-// mappedChats are the chats with projects, in a stable order.
+// mappedChats are the chats with projects (mapped or subscribed), in a
+// stable order.
 func (b *Bot) mappedChats() ([]int64, error) {
 	rt, err := b.store.ChatProjects()
 	if err != nil {
@@ -130,8 +142,14 @@ func (b *Bot) mappedChats() ([]int64, error) {
 			}
 		}
 	}
+	subs, err := b.store.Subscriptions()
+	for _, s := range subs {
+		if !slices.Contains(chats, s.Chat) {
+			chats = append(chats, s.Chat)
+		}
+	}
 	slices.Sort(chats)
-	return chats, nil
+	return chats, err
 }
 
 func without(list, drop []string) []string {

@@ -94,6 +94,13 @@ func (c *Client) LinkedChat(ctx context.Context, chat int64) (int64, error) {
 	return info.Linked, err
 }
 
+// ResolveChat reads a chat named by "@username" or by its ID (getChat
+// takes either as chat_id).
+func (c *Client) ResolveChat(ctx context.Context, ref string) (tele.Chat, error) {
+	var ch tele.Chat
+	return ch, c.call(ctx, "getChat", map[string]string{"chat_id": ref}, &ch)
+}
+
 // Chat reads a chat (getChat).
 func (c *Client) Chat(ctx context.Context, chat int64) (tele.Chat, error) {
 	var ch tele.Chat

@@ -1,0 +1,127 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jtbot/jtbot/telegram/telegramtest"
+)
+
+var (
+	subsAdmin = telegramtest.User{ID: 700, FirstName: "Ada", Username: "ada"}
+	bugsGroup = telegramtest.Chat{ID: -1004000000001, Type: "supergroup", Title: "Bugs"}
+	forum     = telegramtest.Chat{ID: -1004000000002, Type: "supergroup", Title: "Releases", IsForum: true}
+	jqlGroup  = telegramtest.Chat{ID: -1004000000003, Type: "supergroup", Title: "Release train"}
+)
+
+const releaseTopic = 55
+
+// askTopic sends text in a forum topic and waits for the answer.
+func (h *harness) askTopic(chat telegramtest.Chat, u telegramtest.User, thread int, text string) telegramtest.SentMessage {
+	h.t.Helper()
+	up := h.tg.GroupMessage(chat, u, text, 0)
+	m := inner(up)
+	m["message_thread_id"], m["is_topic_message"] = thread, true
+	h.tg.Push(up)
+	return h.answerTo(chat.ID, idOf(up))
+}
+
+// Two chats subscribed to one project with different filters each get
+// exactly their events, threaded under their own roots; a topic's
+// subscription delivers into the topic; JQL is Jira's to answer; a
+// removed subscription delivers nothing more.
+func TestSubscriptionsRouteFilteredEvents(t *testing.T) {
+	h := newHarness(t, "ADMIN_USERS=700")
+	for _, c := range []telegramtest.Chat{bugsGroup, forum, jqlGroup} {
+		h.tg.AddChat(c)
+	}
+	wantText(t, h.askGroup(bugsGroup, subsAdmin, "/subscribe OPS type:Bug"), "#1 OPS · type Bug")
+	wantText(t, h.askTopic(forum, subsAdmin, releaseTopic, "/subscribe OPS events:status"), "#2 OPS", "status changes", "this topic")
+	wantText(t, h.askGroup(jqlGroup, subsAdmin, `/subscribe OPS jql:"labels = release"`), "#3 OPS")
+	// Bad input: one line, nothing stored.
+	wantText(t, h.askGroup(jqlGroup, subsAdmin, "/subscribe OPS flavour:x"), "flavour")
+	wantText(t, h.askGroup(jqlGroup, subsAdmin, `/subscribe OPS jql:"colour = red"`), "Jira refuses that JQL", "colour")
+	wantText(t, h.askGroup(jqlGroup, testAlice, "/subscribe OPS"), "Only admins")
+	if subs, _ := h.store.Subscriptions(); len(subs) != 3 {
+		t.Fatalf("%d subscriptions stored, want 3", len(subs))
+	}
+
+	jane := h.jira.As(testJane)
+	bug, err := jane.CreateIssue("OPS", "Bug", "Login fails", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := jane.CreateIssue("OPS", "Task", "Rotate logs", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.Transition(bug.Key, "In Progress"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.Comment(task.Key, "rotated"); err != nil {
+		t.Fatal(err)
+	}
+	if err := jane.Edit(task.Key, map[string]any{"labels": []string{"release"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The channel, the issues' own chat, sees everything: wait for its last news.
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && strings.Contains(m.Text, "changed: labels") })
+	h.waitIdle()
+
+	bugs := h.news(bugsGroup.ID)
+	if len(bugs) != 2 || !strings.Contains(bugs[0].Text, "Login fails") || !strings.Contains(bugs[1].Text, "In Progress") {
+		t.Fatalf("the Bug group got %d messages: %+v", len(bugs), texts(bugs))
+	}
+	if bugs[1].ReplyTo != bugs[0].MessageID {
+		t.Errorf("the Bug group's second message replies to %d, not to its own root %d", bugs[1].ReplyTo, bugs[0].MessageID)
+	}
+	topic := h.news(forum.ID)
+	if len(topic) != 1 || topic[0].ThreadID != releaseTopic || !strings.Contains(topic[0].Text, "In Progress") || !strings.Contains(topic[0].Text, bug.Key) {
+		t.Fatalf("the topic got %+v", texts(topic))
+	}
+	// Jira answers the JQL for the issue as it is when the news goes out.
+	train := h.news(jqlGroup.ID)
+	if len(train) == 0 || !strings.Contains(train[len(train)-1].Text, task.Key) {
+		t.Errorf("the JQL group got %q", texts(train))
+	}
+	for _, m := range train {
+		if strings.Contains(m.Text, bug.Key) {
+			t.Errorf("the JQL group got the unlabelled bug: %q", m.Text)
+		}
+	}
+
+	// /subscriptions lists them with a Remove button; a press removes.
+	list := h.askGroup(bugsGroup, subsAdmin, "/subscriptions")
+	wantText(t, list, "#1 OPS · type Bug")
+	if got := h.press(subsAdmin, list, findButton(t, list, "Remove #1").Data); got.Alert {
+		t.Fatalf("remove: %+v", got)
+	}
+	before := len(h.news(bugsGroup.ID))
+	if _, err := jane.Comment(bug.Key, "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && strings.Contains(m.Text, "fixed") })
+	h.waitIdle()
+	if after := h.news(bugsGroup.ID); len(after) != before {
+		t.Errorf("a removed subscription still delivered: %q", after[len(after)-1].Text)
+	}
+}
+
+// news are the messages about issues sent to a chat (not answers).
+func (h *harness) news(chat int64) []telegramtest.SentMessage {
+	var out []telegramtest.SentMessage
+	for _, m := range h.tg.SentTo(chat) {
+		if strings.Contains(m.Text, "/browse/OPS-") && !strings.HasPrefix(m.Text, "🔔") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func texts(ms []telegramtest.SentMessage) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Text
+	}
+	return out
+}
