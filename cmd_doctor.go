@@ -222,9 +222,9 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// projectsOf lists every project jtbot serves: CHAT_PROJECTS, JIRA_PROJECT
-// and the mappings made with /link (asked of the running daemon, or read
-// from the database when none runs).
+// projectsOf lists every project jtbot serves: CHAT_PROJECTS, JIRA_PROJECT,
+// the mappings made with /link and the subscriptions' projects (asked of
+// the running daemon, or read from the database when none runs).
 func projectsOf(cfg *config.Config) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -238,26 +238,34 @@ func projectsOf(cfg *config.Config) []string {
 		add(p)
 	}
 	add(cfg.JiraProject)
-	for _, p := range runtimeMappings(cfg.DBPath) {
+	for _, p := range runtimeProjects(cfg.DBPath) {
 		add(p)
 	}
 	sort.Strings(out)
 	return out
 }
 
-// runtimeMappings are the /link mappings, or none when they cannot be read.
-func runtimeMappings(dbPath string) map[int64]string {
+// runtimeProjects are the projects of the /link mappings and of the
+// subscriptions, or none when they cannot be read.
+func runtimeProjects(dbPath string) []string {
+	var m map[int64]string
+	var subs []storage.Subscription
 	if c, ok := server.DialControl(dbPath); ok {
-		m, _ := c.Mappings()
-		return m
+		m, _ = c.Mappings()
+		subs, _ = c.Subscriptions()
+	} else if store, err := openExisting(dbPath); err == nil {
+		m, _ = store.ChatProjects()
+		subs, _ = store.Subscriptions()
+		store.Close()
 	}
-	store, err := openExisting(dbPath)
-	if err != nil {
-		return nil
+	var out []string
+	for _, p := range m {
+		out = append(out, p)
 	}
-	defer store.Close()
-	m, _ := store.ChatProjects()
-	return m
+	for _, s := range subs {
+		out = append(out, s.Project)
+	}
+	return out
 }
 
 func jiraFix(err error, cfg *config.Config) string {

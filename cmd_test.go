@@ -242,3 +242,23 @@ func pinUsername(db, name string, id int64) error {
 	_, err = store.PinUsername(name, id)
 	return err
 }
+
+// The Jira webhook's filter covers the subscriptions' projects too.
+func TestWebhooksFilterCoversSubscriptions(t *testing.T) {
+	w := newWorld(t)
+	store, err := storage.Open(w.db, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AddSubscription(storage.Subscription{Chat: -1009, Project: "INFRA"}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if code, out := command(w.env(), "webhooks", "-base-url", "https://bot.example.com/", "-service", "jira"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	hooks := w.jira.Webhooks()
+	if len(hooks) != 1 || hooks[0].JQL != "project in (INFRA, OPS)" {
+		t.Errorf("webhooks = %+v", hooks)
+	}
+}

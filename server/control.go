@@ -95,6 +95,14 @@ func controlMux(store *storage.Store, log logrus.FieldLogger) *http.ServeMux {
 		}
 		json.NewEncoder(w).Encode(m)
 	})
+	mux.HandleFunc("GET /subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		subs, err := store.Subscriptions()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		json.NewEncoder(w).Encode(subs)
+	})
 	mux.HandleFunc("POST /queue/{action}/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 		if err != nil {
@@ -257,6 +265,20 @@ func (c *Control) Mappings() (map[int64]string, error) {
 		return nil, err
 	}
 	return m, json.NewDecoder(resp.Body).Decode(&m)
+}
+
+// Subscriptions are the subscriptions the running daemon holds (/subscribe).
+func (c *Control) Subscriptions() ([]storage.Subscription, error) {
+	var subs []storage.Subscription
+	resp, err := c.client.Get("http://jtbot/subscriptions")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := statusError(resp); err != nil {
+		return nil, err
+	}
+	return subs, json.NewDecoder(resp.Body).Decode(&subs)
 }
 
 // Act retries or drops a dead letter in the daemon.
