@@ -38,7 +38,9 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 	if _, err := jane.CreateIssue("OPS", "Task", "Buy toner", ""); err != nil {
 		t.Fatal(err)
 	}
-	w.waitSent(t, func(m telegramtest.SentMessage) bool { return m.ChatID == channelID && strings.Contains(m.Text, "Buy toner") })
+	w.waitSent(t, func(m telegramtest.SentMessage) bool {
+		return m.ChatID == channelID && strings.Contains(m.Text, "Buy toner")
+	})
 	w.waitSent(t, func(m telegramtest.SentMessage) bool {
 		return m.ChatID == bugs.ID && strings.Contains(m.Text, "extinguished")
 	})

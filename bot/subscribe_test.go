@@ -65,7 +65,9 @@ func TestSubscriptionsRouteFilteredEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The channel, the issues' own chat, sees everything: wait for its last news.
-	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && strings.Contains(m.Text, "changed: labels") })
+	h.waitSent(func(m telegramtest.SentMessage) bool {
+		return m.ChatID == testChannelID && strings.Contains(m.Text, "changed: labels")
+	})
 	h.waitIdle()
 
 	bugs := h.news(bugsGroup.ID)
@@ -100,7 +102,9 @@ func TestSubscriptionsRouteFilteredEvents(t *testing.T) {
 	if _, err := jane.Comment(bug.Key, "fixed"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && strings.Contains(m.Text, "fixed") })
+	h.waitSent(func(m telegramtest.SentMessage) bool {
+		return m.ChatID == testChannelID && strings.Contains(m.Text, "fixed")
+	})
 	h.waitIdle()
 	if after := h.news(bugsGroup.ID); len(after) != before {
 		t.Errorf("a removed subscription still delivered: %q", after[len(after)-1].Text)
