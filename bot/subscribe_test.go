@@ -129,3 +129,34 @@ func texts(ms []telegramtest.SentMessage) []string {
 	}
 	return out
 }
+
+// In a DM an admin names the chat; bad input gets one line and stores
+// nothing.
+func TestSubscribeFromADirectMessage(t *testing.T) {
+	h := newHarness(t, "ADMIN_USERS=700")
+	news := telegramtest.Chat{ID: -1004000000009, Type: "channel", Title: "Releases", Username: "releases"}
+	h.tg.AddChat(news)
+	h.tg.AddChat(telegramtest.Chat{ID: subsAdmin.ID, Type: "private", FirstName: "Ada"})
+	wantText(t, h.ask(subsAdmin, "/subscribe @releases OPS events:comment"), "#1 OPS", "comments", "→ @releases")
+	for text, want := range map[string]string{
+		"/subscribe OPS":                  "name the chat first",
+		"/subscribe @nowhere OPS":         "I cannot see @nowhere",
+		"/subscribe @releases NOPE":       "NOPE not found",
+		"/subscribe @releases OPS type":   "type",
+		`/subscribe @releases OPS jql:"x`: "jql",
+	} {
+		wantText(t, h.ask(subsAdmin, text), want)
+	}
+	subs, err := h.store.Subscriptions()
+	if err != nil || len(subs) != 1 || subs[0].Chat != news.ID || subs[0].Thread != 0 {
+		t.Fatalf("stored %+v, %v", subs, err)
+	}
+	key := h.newIssue("Release 1.2")
+	if _, err := h.jira.As(testJane).Comment(key, "tagged"); err != nil {
+		t.Fatal(err)
+	}
+	m := h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == news.ID })
+	if !strings.Contains(m.Text, "tagged") || strings.Contains(m.Text, "created by") {
+		t.Errorf("the channel got %q, want the comment alone", m.Text)
+	}
+}
