@@ -86,10 +86,13 @@ func (n *note) linesOf(items map[uint64]bool) []string {
 	return out
 }
 
-func (n *note) briefs() []string {
+func (n *note) briefs() []string { return n.briefsOf(nil) }
+
+// briefsOf are the digest notes of the events in items (nil: all).
+func (n *note) briefsOf(items map[uint64]bool) []string {
 	var out []string
 	for _, e := range n.entries {
-		if !e.dropped && e.brief != "" {
+		if !e.dropped && e.brief != "" && (items == nil || items[e.item]) {
 			out = append(out, e.brief)
 		}
 	}

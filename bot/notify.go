@@ -91,12 +91,19 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 			b.log.WithError(err).WithField("issue", n.key).Warn("cannot read the issue's watchers")
 		}
 	}
+	rooms, err := b.roomsOfAll(ctx, notes, places)
+	if err != nil {
+		return err
+	}
+	if err := b.sendRoomDigests(ctx, roomDigests(notes, rooms)); err != nil {
+		return err
+	}
 	digested := make(map[*note]bool)
 	for _, d := range digestGroups(notes, places) {
 		// Edits first: they are safe to repeat, the digest is not.
 		texts := make([]string, len(d.notes))
 		for i, n := range d.notes {
-			if err := b.deliverRooms(ctx, n, places[n]); err != nil {
+			if err := b.deliverRooms(ctx, n, rooms[n]); err != nil {
 				return fail(err)
 			}
 			if texts[i], err = b.deliver(ctx, n, places[n], false); err != nil {
@@ -115,7 +122,7 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 		if digested[n] {
 			continue
 		}
-		if err := b.deliverRooms(ctx, n, places[n]); err != nil {
+		if err := b.deliverRooms(ctx, n, rooms[n]); err != nil {
 			return fail(err)
 		}
 		text, err := b.deliver(ctx, n, places[n], true)

@@ -345,3 +345,35 @@ func TestJiraEditAndMessageTogether(t *testing.T) {
 		t.Errorf("edited %v, posted %v: %+v", edited, posted, r.tg.Sent())
 	}
 }
+
+// A bulk edit reaches a subscribed topic as one digest too, beside the
+// project's own chat, with the events its subscription asks for.
+func TestJiraBulkEditDigestInARoom(t *testing.T) {
+	r := newClockRig(t, "COALESCE_WINDOW=2s")
+	topic := telegramtest.Chat{ID: -1004000000002, Type: "supergroup", Title: "Releases", IsForum: true}
+	r.tg.AddChat(topic)
+	if _, err := r.store.AddSubscription(storage.Subscription{Chat: topic.ID, Thread: 55, Project: "OPS", Events: []string{"status"}}); err != nil {
+		t.Fatal(err)
+	}
+	status := fixture(t, "cloud-issue-updated-status-in-progress.json")
+	for i := 1; i <= 20; i++ {
+		r.post(withKey(status, strconv.Itoa(20000+i), fmt.Sprintf("OPS-%d", i)))
+	}
+	r.advance(2 * time.Second)
+	r.drain()
+	sent := r.notifications()
+	if len(sent) != 2 {
+		t.Fatalf("sent %d messages for a bulk edit, want one digest in each chat", len(sent))
+	}
+	for _, m := range sent {
+		if !strings.Contains(mustParse(t, m.Text), "📋 20 issues changed in OPS") {
+			t.Errorf("chat %d got %q", m.ChatID, m.Text)
+		}
+	}
+	if sent[0].ChatID == sent[1].ChatID || (sent[0].ThreadID != 55 && sent[1].ThreadID != 55) {
+		t.Errorf("digests went to %d/%d and %d/%d", sent[0].ChatID, sent[0].ThreadID, sent[1].ChatID, sent[1].ThreadID)
+	}
+	if r.queued() != 0 {
+		t.Errorf("%d items left", r.queued())
+	}
+}

@@ -135,18 +135,86 @@ func (b *Bot) projectChats(project string) ([]int64, error) {
 	return out, nil
 }
 
+// roomsOfAll finds the rooms of a batch's notes that are still to be
+// served (a retry skips what an earlier try delivered).
+func (b *Bot) roomsOfAll(ctx context.Context, notes []*note, places map[*note]placement) (map[*note][]room, error) {
+	out := make(map[*note][]room, len(notes))
+	for _, n := range notes {
+		rooms, err := b.roomsOf(ctx, n, places[n])
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rooms {
+			if !b.store.Seen(roomDoneKey(n, r)) {
+				out[n] = append(out[n], r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// roomDigest is the issues of a batch shown in one room as one message.
+type roomDigest struct {
+	chat, thread int64
+	notes        []*note
+	rooms        []room // each note's room, for its items
+}
+
+// roomDigests picks, per room, the issues to show in one digest, as
+// digestGroups does for the issues' own chats.
+func roomDigests(notes []*note, rooms map[*note][]room) []roomDigest {
+	var out []roomDigest
+	at := make(map[[2]int64]int)
+	for _, n := range notes {
+		for _, r := range rooms[n] {
+			if len(n.linesOf(r.items)) == 0 {
+				continue
+			}
+			k := [2]int64{r.chat, int64(r.thread)}
+			i, ok := at[k]
+			if !ok {
+				i, at[k] = len(out), len(out)
+				out = append(out, roomDigest{chat: r.chat, thread: int64(r.thread)})
+			}
+			out[i].notes, out[i].rooms = append(out[i].notes, n), append(out[i].rooms, r)
+		}
+	}
+	return slices.DeleteFunc(out, func(d roomDigest) bool { return len(d.notes) < digestMin })
+}
+
+// sendRoomDigests sends each room digest and marks its notes served in
+// that room; deliverRooms then skips them.
+func (b *Bot) sendRoomDigests(ctx context.Context, digests []roomDigest) error {
+	for _, d := range digests {
+		r := room{chat: d.chat, thread: int(d.thread)}
+		entries := make([]digestEntry, 0, len(d.notes))
+		for i, n := range d.notes {
+			entries = append(entries, digestEntry{browseURL: b.jira.BrowseURL(n.key), key: n.key, summary: n.summary, what: n.briefsOf(d.rooms[i].items)})
+		}
+		err := b.admit([]int64{r.chat})
+		if err == nil {
+			_, err = b.send(ctx, storage.MessageRef{ChatID: r.chat, ThreadID: r.thread}, digestMessage(d.notes[0].project, entries, b.jira.BrowseURL(d.notes[0].project)), admitted)
+		}
+		if err != nil && !b.roomGone(r, err) {
+			return err
+		}
+		for i, n := range d.notes {
+			if _, err := b.store.Remember(roomDoneKey(n, d.rooms[i]), roomDoneTTL); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // deliverRooms shows a note in each of its rooms that has not been served
 // yet. A room Telegram refuses for good (the bot was removed, the topic
 // closed) is skipped and logged; a room that must wait for the limits
 // holds the batch, and the rooms already served stay served.
-func (b *Bot) deliverRooms(ctx context.Context, n *note, p placement) error {
-	rooms, err := b.roomsOf(ctx, n, p)
-	if err != nil {
-		return err
-	}
+func (b *Bot) deliverRooms(ctx context.Context, n *note, rooms []room) error {
 	for _, r := range rooms {
 		if b.store.Seen(roomDoneKey(n, r)) {
-			continue
+			continue // served by a digest
 		}
 		err := b.deliverRoom(ctx, n, r)
 		if err != nil && !b.roomGone(r, err) {
