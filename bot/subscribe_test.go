@@ -160,3 +160,30 @@ func TestSubscribeFromADirectMessage(t *testing.T) {
 		t.Errorf("the channel got %q, want the comment alone", m.Text)
 	}
 }
+
+// A chat's own Telegram admin may read its subscriptions, not change them;
+// others may not even read them.
+func TestSubscriptionsListForChatAdmins(t *testing.T) {
+	h := newHarness(t, "ADMIN_USERS=700", "ALLOWED_USERS=*")
+	h.tg.AddChat(bugsGroup)
+	wantText(t, h.askGroup(bugsGroup, subsAdmin, "/subscribe OPS priority:Highest"), "#1 OPS · priority Highest")
+	owner := telegramtest.User{ID: 810, FirstName: "Olga"}
+	h.tg.SetChatMember(bugsGroup.ID, owner.ID, "administrator")
+	list := h.askGroup(bugsGroup, owner, "/subscriptions")
+	wantText(t, list, "#1 OPS · priority Highest")
+	if got := h.press(owner, list, findButton(t, list, "Remove #1").Data); !got.Alert || !strings.Contains(got.Text, "Only jtbot's admins") {
+		t.Errorf("a chat admin's press: %+v", got)
+	}
+	if subs, _ := h.store.Subscriptions(); len(subs) != 1 {
+		t.Errorf("%d subscriptions left, want 1", len(subs))
+	}
+	wantText(t, h.askGroup(bugsGroup, testAlice, "/unsubscribe 1"), "Only admins")
+	up := h.tg.GroupMessage(bugsGroup, testBob, "/subscriptions", 0)
+	h.tg.Push(up)
+	h.waitIdle()
+	for _, m := range h.tg.SentTo(bugsGroup.ID) {
+		if m.ReplyTo == idOf(up) && strings.Contains(m.Text, "#1") {
+			t.Errorf("a member who is no admin read the subscriptions: %q", m.Text)
+		}
+	}
+}
