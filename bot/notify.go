@@ -476,28 +476,14 @@ func projectOf(ev *jira.Event, key string) string {
 	return p
 }
 
-// chatFor finds the chat a project is mapped to; with several, the lowest
-// chat ID, so the choice is stable.
+// chatFor finds the chat where a project's issue born in Jira gets its
+// root: with several chats mapped, the lowest chat ID, so the choice is
+// stable (the others are its rooms).
 func (b *Bot) chatFor(project string) (int64, bool, error) {
-	rt, err := b.store.ChatProjects()
-	if err != nil {
+	chats, err := b.projectChats(project)
+	if err != nil || len(chats) == 0 {
 		return 0, false, err
 	}
-	var chats []int64
-	for chat, p := range b.cfg.ChatProjects {
-		if _, overridden := rt[chat]; !overridden && p == project {
-			chats = append(chats, chat)
-		}
-	}
-	for chat, p := range rt {
-		if p == project {
-			chats = append(chats, chat)
-		}
-	}
-	if len(chats) == 0 {
-		return 0, false, nil
-	}
-	sort.Slice(chats, func(i, j int) bool { return chats[i] < chats[j] })
 	return chats[0], true, nil
 }
 

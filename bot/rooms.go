@@ -118,20 +118,25 @@ func (b *Bot) matchSubscriptions(ctx context.Context, n *note, add func(chat int
 	return nil
 }
 
-// projectChats are the chats mapped to a project (CHAT_PROJECTS, /link).
+// projectChats are the chats mapped to a project (a /link mapping
+// overrides the chat's CHAT_PROJECTS entry).
 func (b *Bot) projectChats(project string) ([]int64, error) {
-	chats, err := b.mappedChats()
+	rt, err := b.store.ChatProjects()
 	if err != nil {
 		return nil, err
 	}
 	var out []int64
-	for _, chat := range chats {
-		if p, ok, err := b.project(chat); err != nil {
-			return nil, err
-		} else if ok && p == project {
+	for chat, p := range b.cfg.ChatProjects {
+		if _, overridden := rt[chat]; !overridden && p == project {
 			out = append(out, chat)
 		}
 	}
+	for chat, p := range rt {
+		if p == project {
+			out = append(out, chat)
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }
 
