@@ -62,6 +62,13 @@ type harness struct {
 // by default the channel maps to OPS, everyone is allowed and coalescing is off.
 func newHarness(t *testing.T, env ...string) *harness {
 	t.Helper()
+	return newHarnessOn(t, jiratest.Options{}, env...)
+}
+
+// newHarnessOn is newHarness against a fake Jira built with site: its
+// Deployment and clock (the bot's API credentials are the harness's).
+func newHarnessOn(t *testing.T, site jiratest.Options, env ...string) *harness {
+	t.Helper()
 	h := &harness{t: t}
 	h.tg = telegramtest.NewServer(testToken)
 	t.Cleanup(h.tg.Close)
@@ -71,7 +78,8 @@ func newHarness(t *testing.T, env ...string) *harness {
 	h.tg.SetChatMember(testChannelID, testAlice.ID, "member")
 	// The group is the channel's discussion group: it acts on OPS too.
 	h.tg.LinkChats(testChannelID, testGroupID)
-	h.jira = jiratest.NewServer(jiratest.Options{User: "bot@example.com", Token: "jira-api-token"})
+	site.User, site.Token = "bot@example.com", "jira-api-token"
+	h.jira = jiratest.NewServer(site)
 	t.Cleanup(h.jira.Close)
 	h.jira.AddProject("OPS", "Operations")
 	h.jira.AddUser(testJane)
@@ -123,7 +131,7 @@ func newHarness(t *testing.T, env ...string) *harness {
 	if cfg.OAuth() {
 		h.jira.AddOAuthClient(jiratest.OAuthClient{ID: cfg.JiraOAuthClientID, Secret: cfg.JiraOAuthClientSecret, RedirectURL: cfg.OAuthCallbackURL()})
 		p, err := oauth.New(oauth.Config{Server: cfg.JiraServer, ClientID: cfg.JiraOAuthClientID, ClientSecret: cfg.JiraOAuthClientSecret,
-			RedirectURL: cfg.OAuthCallbackURL(), AuthURL: cfg.AtlassianAuthURL, APIURL: cfg.AtlassianAPIURL})
+			RedirectURL: cfg.OAuthCallbackURL(), AuthURL: cfg.AtlassianAuthURL, APIURL: cfg.AtlassianAPIURL, Deployment: oauthDeployment(h.jira)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,6 +169,15 @@ func newHarness(t *testing.T, env ...string) *harness {
 		t.Fatal("bot never became healthy")
 	}
 	return h
+}
+
+// oauthDeployment picks the provider for the fake site, as the daemon
+// does from serverInfo.
+func oauthDeployment(site *jiratest.Server) oauth.Deployment {
+	if site.Deployment() == "Cloud" {
+		return oauth.Cloud
+	}
+	return oauth.DataCenter
 }
 
 // newTelegram builds the Telegram adapter as the daemon does, against the

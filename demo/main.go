@@ -77,8 +77,12 @@ func play(bin string, out io.Writer) error {
 	d.jira.AddWebhook(jiratest.Webhook{Name: "jtbot", URL: "http://" + addr + "/webhook/jira/", Secret: jiraSecret,
 		Events: []string{"jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created", "comment_updated", "comment_deleted", "attachment_created"}})
 
+	personal, err := d.personalEnv(addr)
+	if err != nil {
+		return err
+	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(), personal...),
 		"TELEGRAM_HOOK_TOKEN="+token,
 		"TELEGRAM_API_URL="+d.tg.URL,
 		"TELEGRAM_WEBHOOK_URL=http://"+addr+"/webhook/telegram/",
@@ -188,7 +192,7 @@ func (d *demo) scenario() error {
 		}
 	}
 	d.say("✔ no echo: the comment jtbot wrote from Alice's reply was not posted back")
-	return nil
+	return d.personalScene(fwdID)
 }
 
 // automaticForward is the copy of a channel post Telegram puts into the

@@ -8,41 +8,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Connect stores the Jira user a Telegram user acts as (the old /connect).
-// The binding lasts until the next start: see dropUnprovenBindings.
-//
-// Deprecated: a typed name is no proof of identity; use SaveAccount.
-func (s *Store) Connect(telegramID int64, jiraUser string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).Put(u64(uint64(telegramID)), []byte(jiraUser))
-	})
-}
-
-// Disconnect forgets a Telegram user's Jira user.
-//
-// Deprecated: use DeleteAccount.
-func (s *Store) Disconnect(telegramID int64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).Delete(u64(uint64(telegramID)))
-	})
-}
-
-// Connected returns the Jira user of a Telegram user, or ErrNotFound.
-//
-// Deprecated: use Account.
-func (s *Store) Connected(telegramID int64) (string, error) {
-	var user string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketUsers).Get(u64(uint64(telegramID)))
-		if v == nil {
-			return ErrNotFound
-		}
-		user = string(v)
-		return nil
-	})
-	return user, err
-}
-
 // watchKey is "ISSUE-1\x00<user id>": one issue's watchers sort together.
 func watchKey(issue string, userID int64) []byte {
 	return []byte(issue + "\x00" + strconv.FormatInt(userID, 10))

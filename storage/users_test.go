@@ -1,29 +1,14 @@
 package storage
 
 import (
-	"errors"
 	"reflect"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-func TestConnectAndWatch(t *testing.T) {
+func TestWatch(t *testing.T) {
 	s, _ := openTemp(t)
-	if _, err := s.Connected(7); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Connected before Connect = %v", err)
-	}
-	if err := s.Connect(7, "acc-7"); err != nil {
-		t.Fatal(err)
-	}
-	if u, _ := s.Connected(7); u != "acc-7" {
-		t.Errorf("Connected = %q", u)
-	}
-	if err := s.Disconnect(7); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Connected(7); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Connected after Disconnect = %v", err)
-	}
-
 	for _, w := range []struct {
 		issue string
 		user  int64
@@ -48,4 +33,27 @@ func TestConnectAndWatch(t *testing.T) {
 	if got, _ := s.Watchers("OPS-1"); !reflect.DeepEqual(got, []int64{8}) {
 		t.Errorf("Watchers after Unwatch = %v", got)
 	}
+}
+
+// Connect and Connected write and read a binding of the old /connect (any
+// typed Jira name) in the users bucket, as jtbot did before personal
+// accounts: the old database TestOpenDropsUnprovenBindings starts from.
+// jtbot itself no longer touches that bucket, except to drop it at open.
+func (s *Store) Connect(telegramID int64, jiraUser string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUsers).Put(u64(uint64(telegramID)), []byte(jiraUser))
+	})
+}
+
+func (s *Store) Connected(telegramID int64) (string, error) {
+	var user string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketUsers).Get(u64(uint64(telegramID)))
+		if v == nil {
+			return ErrNotFound
+		}
+		user = string(v)
+		return nil
+	})
+	return user, err
 }
