@@ -82,7 +82,7 @@ func play(bin string, out io.Writer) error {
 		return err
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(append(os.Environ(), personal...),
+	cmd.Env = append(append(append(os.Environ(), personal...), adminEnv()...),
 		"TELEGRAM_HOOK_TOKEN="+token,
 		"TELEGRAM_API_URL="+d.tg.URL,
 		"TELEGRAM_WEBHOOK_URL=http://"+addr+"/webhook/telegram/",

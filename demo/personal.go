@@ -86,7 +86,7 @@ func (d *demo) personalScene(fwdID int) error {
 			return errors.New("jtbot echoed Alice's own comment back to Telegram")
 		}
 	}
-	return nil
+	return d.subscriptionScene()
 }
 
 // connect plays Alice: /connect in a DM, the button's consent screen, and
