@@ -32,7 +32,7 @@ var (
 	bucketRoots    = []byte("roots")       // issue key → root message
 	bucketComments = []byte("comments")    // issue key/comment id → message
 	bucketChats    = []byte("chats")       // chat → project (run-time mappings)
-	bucketUsers    = []byte("users")       // emptied at every open: see dropUnprovenBindings
+	bucketUsers    = []byte("users")       // old unproven /connect bindings: dropped at open
 	bucketWatches  = []byte("watches")     // issue key/user → nothing
 	bucketIntents  = []byte("intents")     // chat+message → issue creation started
 	bucketIssueIDs = []byte("issueids")    // Jira issue id → key
@@ -43,7 +43,7 @@ var (
 	bucketSubscriptions = []byte("subscriptions")
 
 	allBuckets = [][]byte{bucketMeta, bucketQueue, bucketDead, bucketDedup, bucketMessages,
-		bucketRoots, bucketComments, bucketChats, bucketUsers, bucketWatches, bucketIntents, bucketIssueIDs,
+		bucketRoots, bucketComments, bucketChats, bucketWatches, bucketIntents, bucketIssueIDs,
 		bucketPins, bucketAccounts, bucketStates, bucketSubscriptions}
 
 	keySchema = []byte("schema")

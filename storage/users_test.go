@@ -3,8 +3,6 @@ package storage
 import (
 	"reflect"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestWatch(t *testing.T) {
@@ -33,27 +31,4 @@ func TestWatch(t *testing.T) {
 	if got, _ := s.Watchers("OPS-1"); !reflect.DeepEqual(got, []int64{8}) {
 		t.Errorf("Watchers after Unwatch = %v", got)
 	}
-}
-
-// Connect and Connected write and read a binding of the old /connect (any
-// typed Jira name) in the users bucket, as jtbot did before personal
-// accounts: the old database TestOpenDropsUnprovenBindings starts from.
-// jtbot itself no longer touches that bucket, except to drop it at open.
-func (s *Store) Connect(telegramID int64, jiraUser string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).Put(u64(uint64(telegramID)), []byte(jiraUser))
-	})
-}
-
-func (s *Store) Connected(telegramID int64) (string, error) {
-	var user string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketUsers).Get(u64(uint64(telegramID)))
-		if v == nil {
-			return ErrNotFound
-		}
-		user = string(v)
-		return nil
-	})
-	return user, err
 }
