@@ -353,6 +353,25 @@ func TestEditsNeedAUserWhoMayAct(t *testing.T) {
 	if is, _ := h.jira.Issue(key); is.Summary != "The VPN drops every hour" {
 		t.Errorf("a user outside ALLOWED_USERS rewrote %s: %q", key, is.Summary)
 	}
+	// Carol's message that is a comment (written when she could still act):
+	// her edit changes nothing either.
+	said := h.tg.GroupMessage(testGroup, carol, "works again", 0)
+	h.tg.Push(said)
+	h.waitIdle()
+	c, err := h.jira.As(testJane).Comment(key, "works again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.LinkComment(key, c.ID, storage.MessageRef{ChatID: testGroupID, MessageID: idOf(said)}, true); err != nil {
+		t.Fatal(err)
+	}
+	saidEdit := inner(said)
+	saidEdit["text"] = "Carol's rewritten comment"
+	h.tg.Push(map[string]any{"edited_message": saidEdit})
+	h.waitIdle()
+	if is, _ := h.jira.Issue(key); is.Comments[len(is.Comments)-1].Body != "works again" {
+		t.Errorf("a user outside ALLOWED_USERS rewrote a comment: %q", is.Comments[len(is.Comments)-1].Body)
+	}
 	// A watcher outside ALLOWED_USERS gets no DMs.
 	h.tg.AddChat(telegramtest.Chat{ID: carol.ID, Type: "private", FirstName: "Carol"})
 	h.tg.SetChatMember(testChannelID, carol.ID, "member")
