@@ -375,6 +375,21 @@ func TestDiscussionGroupForward(t *testing.T) {
 	if err != nil || root.ChatID != testGroupID || root.MessageID != idOf(fwd) {
 		t.Errorf("root = %+v, %v: want the forward", root, err)
 	}
+	// Jira's news lands under the forward, and in the channel not at all,
+	// though the channel is the chat mapped to OPS.
+	if err := h.jira.As(testJane).Transition("OPS-1", "In Progress"); err != nil {
+		t.Fatal(err)
+	}
+	note := h.waitSent(textHas("In Progress"))
+	h.waitIdle()
+	if note.ChatID != testGroupID || note.ReplyTo != idOf(fwd) {
+		t.Errorf("the news went to %d replying to %d", note.ChatID, note.ReplyTo)
+	}
+	for _, m := range h.tg.SentTo(testChannelID) {
+		if strings.Contains(m.Text, "In Progress") {
+			t.Errorf("the channel got the news as well: %q", m.Text)
+		}
+	}
 }
 
 func TestCrashBetweenJiraAndLinkMakesNoSecondIssue(t *testing.T) {

@@ -78,7 +78,11 @@ func (b *Bot) roomsOf(ctx context.Context, n *note, p placement) ([]room, error)
 		return nil, err
 	}
 	for _, chat := range chats {
-		add(chat, 0, 0, true)
+		// A channel whose news goes to its discussion group, where the
+		// post's comments are, is served there (DESIGN §4).
+		if !p.ok || b.linkedChat(ctx, chat) != p.ref.ChatID {
+			add(chat, 0, 0, true)
+		}
 	}
 	return rooms, b.matchSubscriptions(ctx, n, add)
 }
