@@ -16,7 +16,8 @@ import (
 // Personal notifications (DESIGN §8): connected people get a DM when an
 // issue is assigned to them, when they are @mentioned, and about comments
 // and status changes on issues they report or watch in Jira — never for
-// their own actions, and only when their own account can read the issue.
+// their own actions, and only when their own account can read the issue
+// and, for a restricted comment, that comment.
 
 // Kinds of personal notification, the keys of Account.Notify.
 const (
@@ -68,6 +69,9 @@ func (b *Bot) personalNotes(ctx context.Context, batch []storage.Item) personalD
 			if line == "" || !notifyOn(a, kind) || !b.canRead(ctx, a, key) {
 				continue
 			}
+			if ev.Comment.Restricted() && !b.canReadComment(ctx, a, key, string(ev.Comment.ID)) {
+				continue
+			}
 			if out[key] == nil {
 				out[key] = make(map[int64][]string)
 			}
@@ -102,11 +106,6 @@ func notifyOn(a storage.Account, kind string) bool {
 func (b *Bot) personalLine(ctx context.Context, a storage.Account, ev *jira.Event, key string, watchers map[string][]jira.User) (kind, line string) {
 	if isUser(ev.User, a.JiraID) || (ev.Comment != nil && isUser(ev.Comment.Author, a.JiraID)) {
 		return "", "" // their own action
-	}
-	if ev.Comment.Restricted() {
-		// Whether a can read a restricted comment cannot be asked per
-		// person here: it is not sent.
-		return "", ""
 	}
 	who := markup.EscapeHTML(ev.User.Display())
 	if ev.Comment != nil && ev.User == nil {
@@ -217,7 +216,7 @@ func (b *Bot) follows(ctx context.Context, a storage.Account, ev *jira.Event, ke
 // canRead asks with a's own client whether they may read the issue; the
 // answer is kept for the coalescing window.
 func (b *Bot) canRead(ctx context.Context, a storage.Account, key string) bool {
-	k := seenKey{a.TelegramID, key}
+	k := seenKey{user: a.TelegramID, key: key}
 	if ok, known := b.seen.get(k, b.now(), b.cfg.CoalesceWindow); known {
 		return ok
 	}
@@ -233,9 +232,43 @@ func (b *Bot) canRead(ctx context.Context, a storage.Account, key string) bool {
 	return err == nil
 }
 
+// canReadComment asks with a's own client whether they may read a
+// restricted comment (a role or group, or an internal note): Jira lets
+// exactly those people read it, so exactly they get the DM. The bot's own
+// view never stands in for theirs. Jira's answer is kept for the
+// coalescing window; a failure to ask (an outage, a revoked token) is
+// not an answer: the DM is skipped and the next event asks again.
+func (b *Bot) canReadComment(ctx context.Context, a storage.Account, key, commentID string) bool {
+	if commentID == "" {
+		return false
+	}
+	k := seenKey{user: a.TelegramID, key: key, comment: commentID}
+	if ok, known := b.seen.get(k, b.now(), b.cfg.CoalesceWindow); known {
+		return ok
+	}
+	c, err := b.clients.get(a, b.personalClient)
+	if err != nil {
+		return false
+	}
+	ok, err := c.CanReadComment(ctx, key, commentID)
+	if err != nil {
+		if jira.IsUnauthorized(err) {
+			b.expire(ctx, a.TelegramID)
+		}
+		b.log.WithError(err).WithField("issue", key).WithField("user", a.TelegramID).
+			Debug("cannot ask Jira whether a person may read a restricted comment: no DM")
+		return false
+	}
+	b.seen.put(k, ok, b.now())
+	return ok
+}
+
+// seenKey is a person's read check: of an issue (comment "") or of one
+// of its comments.
 type seenKey struct {
-	user int64
-	key  string
+	user    int64
+	key     string
+	comment string
 }
 
 // seenIssues keeps people's read checks for a short while.

@@ -118,6 +118,7 @@ type Jira interface {
 	Server() string
 	BrowseURL(key string) string
 	GetIssue(ctx context.Context, key string) (jira.Card, error)
+	CanReadComment(ctx context.Context, key, commentID string) (bool, error)
 	IssueKeyByID(ctx context.Context, id string) (string, error)
 	CreateIssue(ctx context.Context, n jira.NewIssue) (jira.Created, error)
 	FindByOriginSince(ctx context.Context, project, origin string, since time.Time, reconcile []string) (jira.Created, bool, error)

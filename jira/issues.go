@@ -174,6 +174,24 @@ func (c *Client) GetIssue(ctx context.Context, key string) (Card, error) {
 	return out.card(), err
 }
 
+// CanReadComment asks whether the client's account may read a comment:
+// Jira answers 404 for a comment restricted to a group or role the caller
+// is not in, or a Service Management internal note for a non-agent ("404
+// Returned if the issue or comment is not found or the user does not have
+// permission to view the issue or comment", Jira REST API v2, Get
+// comment). Any other failure is returned: it says nothing either way.
+func (c *Client) CanReadComment(ctx context.Context, key, commentID string) (bool, error) {
+	path := "rest/api/2/issue/" + url.PathEscape(key) + "/comment/" + url.PathEscape(commentID)
+	err := c.call(ctx, "read comment", http.MethodGet, path, nil, nil)
+	switch {
+	case err == nil:
+		return true, nil
+	case IsNotFound(err):
+		return false, nil
+	}
+	return false, err
+}
+
 // Transitions lists the transitions jtbot's account may make on an issue.
 func (c *Client) Transitions(ctx context.Context, key string) ([]Transition, error) {
 	var out struct {

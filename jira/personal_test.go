@@ -189,3 +189,57 @@ func TestRevokedCloudAPITokenIsUnauthorizedEvenWhenJiraAnswers200(t *testing.T) 
 		t.Errorf("the fake answered %d, want Jira's anonymous 404", last.Status)
 	}
 }
+
+// CanReadComment answers with the person's own view: a comment restricted
+// to a group or role they are not in, or an internal note for a
+// non-agent, is false (Jira's 404); joining makes it true; any other
+// failure is an error, never an answer.
+func TestCanReadComment(t *testing.T) {
+	deployments(t, func(t *testing.T, srv *jiratest.Server, bot *Client) {
+		ctx := context.Background()
+		hr := jiratest.User{AccountID: "acc-hr", Name: "hr"}
+		is, err := srv.As(hr).CreateIssue("OPS", "Task", "Disk full", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		comment := func(body string, vis *jiratest.Visibility, internal bool) jiratest.Comment {
+			t.Helper()
+			c, err := srv.As(hr).CommentRestricted(is.Key, body, vis, internal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		public := comment("hello", nil, false)
+		admins := comment("admins only", &jiratest.Visibility{Type: "group", Value: "jira-admins"}, false)
+		note := comment("agents only", nil, true)
+		mine := personal(t, srv)
+		want := func(id string, ok bool) {
+			t.Helper()
+			got, err := mine.CanReadComment(ctx, is.Key, id)
+			if err != nil || got != ok {
+				t.Errorf("jane reads comment %s: %v, %v; want %v", id, got, err, ok)
+			}
+		}
+		want(public.ID, true)
+		want(admins.ID, false)
+		want(note.ID, false)
+		want("99999", false) // no such comment
+		srv.AddToGroup(jane, "jira-admins")
+		srv.AddToRole(jane, "OPS", jiratest.ServiceDeskTeam)
+		want(admins.ID, true)
+		want(note.ID, true)
+		if ok, err := bot.CanReadComment(ctx, is.Key, admins.ID); !ok || err != nil {
+			t.Errorf("the bot reads: %v, %v", ok, err)
+		}
+
+		srv.FailNext("GET", "/rest/api/2/issue/", 1, 500, 0)
+		if ok, err := mine.CanReadComment(ctx, is.Key, admins.ID); ok || err == nil {
+			t.Errorf("on a 500: %v, %v; want an error", ok, err)
+		}
+		srv.ExpireTokens(jane)
+		if _, err := mine.CanReadComment(ctx, is.Key, public.ID); !IsUnauthorized(err) {
+			t.Errorf("expired token: %v, want a 401", err)
+		}
+	})
+}

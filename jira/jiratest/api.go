@@ -235,7 +235,7 @@ func (s *Server) handleComments(w http.ResponseWriter, r *http.Request, is *issu
 		return
 	}
 	i, c := is.comment(parts[0])
-	if c == nil {
+	if c == nil || !s.readsComment(s.userID(s.caller(r)), is, c) {
 		writeError(w, errNoComment(parts[0]))
 		return
 	}
@@ -264,10 +264,7 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, is *i
 	switch r.Method {
 	case http.MethodGet:
 		start, max := paging(r, 5000)
-		list := []any{}
-		for i := range is.Comments {
-			list = append(list, s.commentJSON(is, &is.Comments[i]))
-		}
+		list := s.commentList(is, s.userID(s.caller(r)))
 		if r.URL.Query().Get("orderBy") == "-created" {
 			for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
 				list[i], list[j] = list[j], list[i]

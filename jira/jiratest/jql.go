@@ -449,7 +449,7 @@ func (s *Server) compileClause(c clause, me User) (matcher, *Error) {
 	case kind == "created" || kind == "updated":
 		return nil, jqlSyntax(c.pos, fmt.Sprintf("jiratest does not support searching by '%s'; use it in ORDER BY.", c.field))
 	case textKinds[kind]:
-		return s.textClause(c, kind)
+		return s.textClause(c, kind, s.userID(me))
 	}
 	if !map[string]bool{"=": true, "!=": true, "in": true, "not in": true, "is": true, "is not": true}[c.op] {
 		return nil, jqlError(fmt.Sprintf("The operator '%s' is not supported by the '%s' field.", strings.ToUpper(c.op), c.field))
@@ -667,7 +667,7 @@ func flatten(v any) []string {
 	return []string{string(b)}
 }
 
-func (s *Server) textClause(c clause, kind string) (matcher, *Error) {
+func (s *Server) textClause(c clause, kind, me string) (matcher, *Error) {
 	if c.op != "~" && c.op != "!~" {
 		return nil, jqlError(fmt.Sprintf("The operator '%s' is not supported by the '%s' field.", strings.ToUpper(c.op), c.field))
 	}
@@ -678,17 +678,21 @@ func (s *Server) textClause(c clause, kind string) (matcher, *Error) {
 	needle := strings.ToLower(strings.Trim(v.text, "*"))
 	return func(is *issueRec) bool {
 		found := false
-		for _, h := range textOf(is, kind) {
+		for _, h := range s.textOf(is, kind, me) {
 			found = found || strings.Contains(strings.ToLower(h), needle)
 		}
 		return found == (c.op == "~")
 	}, nil
 }
 
-func textOf(is *issueRec, kind string) []string {
+// textOf is the text a search by me (a user id) looks through: Jira
+// searches only the comments the searcher may read.
+func (s *Server) textOf(is *issueRec, kind, me string) []string {
 	var comments []string
-	for _, c := range is.Comments {
-		comments = append(comments, c.Body)
+	for i := range is.Comments {
+		if c := &is.Comments[i]; s.readsComment(me, is, c) {
+			comments = append(comments, c.Body)
+		}
 	}
 	switch kind {
 	case "summary":

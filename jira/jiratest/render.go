@@ -187,6 +187,17 @@ func (s *Server) commentJSON(is *issueRec, c *Comment) obj {
 	return o
 }
 
+// commentList renders the comments viewer (a user id) may read.
+func (s *Server) commentList(is *issueRec, viewer string) []any {
+	list := []any{}
+	for i := range is.Comments {
+		if c := &is.Comments[i]; s.readsComment(viewer, is, c) {
+			list = append(list, s.commentJSON(is, c))
+		}
+	}
+	return list
+}
+
 // securityJSON renders a security level as issue fields carry it.
 func (s *Server) securityJSON(name string) any {
 	if name == "" {
@@ -195,11 +206,9 @@ func (s *Server) securityJSON(name string) any {
 	return obj{"self": s.api("securitylevel/10000"), "id": "10000", "name": name, "description": ""}
 }
 
-func (s *Server) commentsJSON(is *issueRec) obj {
-	list := []any{}
-	for i := range is.Comments {
-		list = append(list, s.commentJSON(is, &is.Comments[i]))
-	}
+// commentsJSON is the issue's comment field as viewer (a user id) sees it.
+func (s *Server) commentsJSON(is *issueRec, viewer string) obj {
+	list := s.commentList(is, viewer)
 	return obj{"comments": list, "maxResults": len(list), "total": len(list), "startAt": 0}
 }
 
@@ -216,7 +225,8 @@ func (s *Server) attachmentJSON(a *Attachment) obj {
 	}
 }
 
-// issueFields renders every field; viewer decides watches.isWatching.
+// issueFields renders every field as viewer (a user id) sees it: their
+// watches.isWatching, the comments they may read.
 func (s *Server) issueFields(is *issueRec, viewer string) obj {
 	atts := []any{}
 	for i := range is.Attachments {
@@ -239,7 +249,7 @@ func (s *Server) issueFields(is *issueRec, viewer string) obj {
 		"resolutiondate": fmtTime(is.resolved),
 		"created":        fmtTime(is.Created),
 		"updated":        fmtTime(is.Updated),
-		"comment":        s.commentsJSON(is),
+		"comment":        s.commentsJSON(is, viewer),
 		"attachment":     atts,
 		"watches": obj{
 			"self":       s.api("issue/" + is.Key + "/watchers"),

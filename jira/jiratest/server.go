@@ -31,6 +31,10 @@
 //     Data Center, OAuth 2.0 tokens on both): requests with them act as
 //     that person, who becomes author and reporter, and whose permissions
 //     apply (DenyProject: 404 for the project's issues, as Jira answers).
+//   - A comment restricted to a group or role, or a Service Management
+//     internal note, exists only for the people allowed to read it
+//     (visibility.go): 404 alone, left out of lists, issues and text
+//     searches. Options.Me is in every group and role unless told otherwise.
 //   - OAuth 2.0 (oauth.go, atlassian.go): Cloud's 3LO at AuthURL and
 //     APIURL, whose tokens work only through the gateway
 //     APIURL/ex/jira/{CloudID}/…, and Data Center's provider under
@@ -139,6 +143,7 @@ type Server struct {
 	searchLag  time.Duration
 	creds      map[string]*credential     // people's own tokens, by value
 	denied     map[string]map[string]bool // user id → projects they may not browse
+	members    map[string]map[string]bool // user id → groups and roles set by tests
 	clients    map[string]*OAuthClient
 	codes      map[string]*authCode
 }
@@ -159,6 +164,7 @@ func NewServer(opts Options) *Server {
 		typeIDs: map[string]string{},
 		creds:   map[string]*credential{},
 		denied:  map[string]map[string]bool{},
+		members: map[string]map[string]bool{},
 		clients: map[string]*OAuthClient{},
 		codes:   map[string]*authCode{},
 		httpc:   &http.Client{Timeout: 10 * time.Second},

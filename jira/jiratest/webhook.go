@@ -205,6 +205,9 @@ func (s *Server) issuePayload(p obj, ev event) {
 	if s.cloud && ev.name != "jira:issue_deleted" {
 		fs.exclude["comment"] = true // Cloud leaves comments out of issue events
 	}
+	// The issue as the API user sees it (a Data Center issue event lists
+	// only the comments Me may read); the event's own comment below is
+	// sent whole, visibility included, for the receiver to honour.
 	p["issue"] = s.issueJSON(ev.issue, fs, nil, s.userID(s.opts.Me))
 	if len(ev.changelog) > 0 {
 		p["changelog"] = obj{"id": s.nextID(&s.seq.changelog), "items": ev.changelog}
