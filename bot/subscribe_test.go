@@ -187,3 +187,24 @@ func TestSubscriptionsListForChatAdmins(t *testing.T) {
 		}
 	}
 }
+
+// A chat that removed the bot loses its subscriptions, said in the log;
+// the other chats still get their news.
+func TestKickedChatLosesItsSubscriptions(t *testing.T) {
+	h := newHarness(t, "ADMIN_USERS=700")
+	h.tg.AddChat(bugsGroup)
+	wantText(t, h.askGroup(bugsGroup, subsAdmin, "/subscribe OPS"), "#1 OPS")
+	h.tg.SetChatError(bugsGroup.ID, 403, "Forbidden: bot was kicked from the supergroup chat")
+	key := h.newIssue("Fan noise")
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && strings.Contains(m.Text, key) })
+	h.waitIdle()
+	if subs, _ := h.store.Subscriptions(); len(subs) != 0 {
+		t.Errorf("subscriptions left: %+v", subs)
+	}
+	if !strings.Contains(h.logText(), "its mapping and subscriptions are removed") || !strings.Contains(h.logText(), "subscriptions_removed=1") {
+		t.Errorf("no log line says so:\n%s", h.logText())
+	}
+	if q, dead := h.store.Depth(); q != 0 || dead != 0 {
+		t.Errorf("queue %d, dead %d", q, dead)
+	}
+}
