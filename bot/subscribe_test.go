@@ -196,7 +196,9 @@ func TestKickedChatLosesItsSubscriptions(t *testing.T) {
 	wantText(t, h.askGroup(bugsGroup, subsAdmin, "/subscribe OPS"), "#1 OPS")
 	h.tg.SetChatError(bugsGroup.ID, 403, "Forbidden: bot was kicked from the supergroup chat")
 	key := h.newIssue("Fan noise")
-	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && strings.Contains(m.Text, key) })
+	h.waitSent(func(m telegramtest.SentMessage) bool {
+		return m.ChatID == testChannelID && strings.Contains(m.Text, key)
+	})
 	h.waitIdle()
 	if subs, _ := h.store.Subscriptions(); len(subs) != 0 {
 		t.Errorf("subscriptions left: %+v", subs)
