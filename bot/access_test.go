@@ -411,3 +411,33 @@ func delivered(ds []jiratest.Delivery) int {
 	}
 	return n
 }
+
+// On Data Center a Service Management internal note carries no mark in
+// the webhook (the fake, like Jira, keeps it in the comment's
+// sd.public.comment property): jtbot asks before showing a comment of a
+// Service Management project, and shows only the public one.
+func TestDataCenterInternalNotesStayInJira(t *testing.T) {
+	h := newHarnessOn(t, jiratest.Options{Deployment: "Server"})
+	h.jira.SetProjectType("OPS", "service_desk")
+	h.tg.AddChat(telegramtest.Chat{ID: testAlice.ID, Type: "private", FirstName: "Alice"})
+	key := h.newIssue("VPN for the new office")
+	if err := h.store.Watch(key, testAlice.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSent(textHas("VPN for the new office"))
+	jane := h.jira.As(testJane)
+	if _, err := jane.CommentRestricted(key, "the admin password is hunter2", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jane.Comment(key, "we are on it"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testAlice.ID && textHas("we are on it")(m) })
+	h.waitSent(func(m telegramtest.SentMessage) bool { return m.ChatID == testChannelID && textHas("we are on it")(m) })
+	h.waitIdle()
+	for _, m := range h.tg.Sent() {
+		if strings.Contains(m.Text, "hunter2") {
+			t.Errorf("chat %d was shown the internal note: %q", m.ChatID, m.Text)
+		}
+	}
+}

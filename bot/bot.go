@@ -51,6 +51,7 @@ type Bot struct {
 	names   names                   // Jira accountId, name or key → display name
 	members answers[[2]int64, bool] // getChatMember: chat, user → member
 	linked  answers[int64, int64]   // getChat: chat → linked chat
+	desks   answers[string, bool]   // project → a Service Management project
 
 	oauth   OAuthProvider
 	http    *http.Client

@@ -176,6 +176,9 @@ func (b *Bot) addEvent(ctx context.Context, n *note, je jiraEvent, names *nameBo
 	if ev.Comment.Restricted() {
 		return nil // limited to a role or group, or an internal note: never shown, nor its edits
 	}
+	if internal, err := b.unmarkedInternalNote(ctx, n, ev); internal || err != nil {
+		return err
+	}
 	n.secured = n.secured || ev.Restricted()
 	n.securityKnown = n.securityKnown || !ev.SecurityUnknown()
 	if ev.Issue != nil {
@@ -419,4 +422,46 @@ func (b *Bot) screen(ctx context.Context, n *note) error {
 		n.entries, n.edits = nil, nil
 	}
 	return nil
+}
+
+// unmarkedInternalNote reports whether a comment that carries no
+// "jsdPublic" mark is a Service Management internal note all the same:
+// Data Center keeps the mark in the comment's sd.public.comment property,
+// which webhooks leave out. Only comments of Service Management projects
+// are asked about (one request each); until Jira answers, the batch waits.
+func (b *Bot) unmarkedInternalNote(ctx context.Context, n *note, ev *jira.Event) (bool, error) {
+	c := ev.Comment
+	if c == nil || c.JSDPublic != nil || c.ID == "" || deletion(ev) {
+		return false, nil // a deletion changes only a message shown before, of a public comment
+	}
+	desk, err := b.serviceDesk(ctx, n.project)
+	if err != nil || !desk {
+		return false, err
+	}
+	return b.jira.InternalNote(ctx, n.key, string(c.ID))
+}
+
+// serviceDesk reports whether a project is a Service Management project,
+// asked of Jira once per askTTL.
+func (b *Bot) serviceDesk(ctx context.Context, project string) (bool, error) {
+	if project == "" {
+		return false, nil
+	}
+	if v, ok := b.desks.get(project, b.now()); ok {
+		return v, nil
+	}
+	p, err := b.jira.GetProject(ctx, project)
+	if jira.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	desk := p.Type == "service_desk"
+	b.desks.put(project, desk, b.now())
+	return desk, nil
+}
+
+func deletion(ev *jira.Event) bool {
+	return ev.WebhookEvent == jira.EventCommentDeleted || ev.IssueEventType == "issue_comment_deleted"
 }

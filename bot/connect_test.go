@@ -14,14 +14,23 @@ import (
 	"github.com/jtbot/jtbot/telegram/telegramtest"
 )
 
-// connect connects u to ju's Jira Cloud account with an API token, as a
-// person would in a DM, and returns the token.
+// connect connects u to ju's Jira account as a person would in a DM, with
+// an API token on Cloud or a personal access token on Data Center, and
+// returns the token.
 func (h *harness) connect(u telegramtest.User, ju jiratest.User) string {
 	h.t.Helper()
-	email := ju.Name + "@example.com"
-	tok := h.jira.AddAPIToken(ju, email)
+	args := ""
+	var tok string
+	if h.jira.Deployment() == "Cloud" {
+		email := ju.Name + "@example.com"
+		tok = h.jira.AddAPIToken(ju, email)
+		args = email + " " + tok
+	} else {
+		tok = h.jira.AddPAT(ju)
+		args = tok
+	}
 	h.personalSecrets = append(h.personalSecrets, tok)
-	wantText(h.t, h.ask(u, "/connect "+email+" "+tok), "Connected as", ju.DisplayName)
+	wantText(h.t, h.ask(u, "/connect "+args), "Connected as", ju.DisplayName)
 	return tok
 }
 

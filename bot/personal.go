@@ -69,7 +69,7 @@ func (b *Bot) personalNotes(ctx context.Context, batch []storage.Item) personalD
 			if line == "" || !notifyOn(a, kind) || !b.canRead(ctx, a, key) {
 				continue
 			}
-			if ev.Comment.Restricted() && !b.canReadComment(ctx, a, key, string(ev.Comment.ID)) {
+			if unsure(ev.Comment) && !b.canReadComment(ctx, a, key, string(ev.Comment.ID)) {
 				continue
 			}
 			if out[key] == nil {
@@ -339,4 +339,12 @@ func (b *Bot) pressNotify(ctx context.Context, c *tele.Callback, kind string) pr
 		return toast("On")
 	}
 	return toast("Off")
+}
+
+// unsure reports whether a comment may be hidden from some people: it is
+// restricted, or nothing marks it public (a Data Center internal note
+// carries no mark in the webhook: its sd.public.comment property is left
+// out). Each recipient's own account is then asked.
+func unsure(c *jira.Comment) bool {
+	return c != nil && (c.Restricted() || c.JSDPublic == nil)
 }

@@ -104,9 +104,17 @@ func failedOnce(h *harness, key string) bool {
 }
 
 // A Service Management internal note reaches the agent who watches the
-// request, not the customer who reported it.
+// request, not the customer who reported it: on Cloud the webhook marks
+// it (jsdPublic), on Data Center only the comment's property does.
 func TestInternalNoteReachesAgentsNotCustomers(t *testing.T) {
-	h := newHarness(t)
+	for _, d := range []string{"Cloud", "Server"} {
+		t.Run(d, func(t *testing.T) { internalNoteReachesAgents(t, d) })
+	}
+}
+
+func internalNoteReachesAgents(t *testing.T, deployment string) {
+	h := newHarnessOn(t, jiratest.Options{Deployment: deployment})
+	h.jira.SetProjectType("OPS", "service_desk")
 	h.jira.AddUser(aliceJira)
 	h.jira.AddUser(bobJira)
 	h.connect(testAlice, aliceJira)

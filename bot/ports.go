@@ -140,6 +140,7 @@ type Jira interface {
 	WidenWebhookFilter(ctx context.Context, projects []string, secret string) ([]string, error)
 	MatchesJQL(ctx context.Context, issue, jql string) (bool, error)
 	CheckJQL(ctx context.Context, jql string) error
+	InternalNote(ctx context.Context, key, commentID string) (bool, error)
 }
 
 // Telegram is the one way out to Telegram (telegram.Client).

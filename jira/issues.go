@@ -70,6 +70,9 @@ func (t Transition) OtherRequired() []TransitionField {
 // ProjectInfo is a Jira project.
 type ProjectInfo struct {
 	Key, Name string
+	// Type is the projectTypeKey: "software", "business", or
+	// "service_desk" for Jira Service Management (internal notes).
+	Type string
 }
 
 // cardFields are the fields a card and a search hit need.
@@ -297,9 +300,10 @@ func (c *Client) GetProject(ctx context.Context, key string) (ProjectInfo, error
 	var out struct {
 		Key  Text `json:"key"`
 		Name Text `json:"name"`
+		Type Text `json:"projectTypeKey"`
 	}
 	err := c.call(ctx, "read project", http.MethodGet, "rest/api/2/project/"+url.PathEscape(key), nil, &out)
-	return ProjectInfo{Key: string(out.Key), Name: string(out.Name)}, err
+	return ProjectInfo{Key: string(out.Key), Name: string(out.Name), Type: string(out.Type)}, err
 }
 
 // cloudPage is the most Cloud's /search/jql returns per request when

@@ -241,7 +241,11 @@ func (s *Server) handleComments(w http.ResponseWriter, r *http.Request, is *issu
 	}
 	switch r.Method {
 	case http.MethodGet:
-		writeJSON(w, 200, s.commentJSON(is, c))
+		o := s.commentJSON(is, c)
+		if strings.Contains(r.URL.Query().Get("expand"), "properties") {
+			o["properties"] = commentProperties(c)
+		}
+		writeJSON(w, 200, o)
 	case http.MethodPut:
 		var b struct{ Body string }
 		if !decodeBody(w, r, &b) {

@@ -94,6 +94,7 @@ const tooLong = "The entered text is too long. It exceeds the allowed limit of 3
 
 type project struct {
 	ID, Key, Name string
+	Type          string // projectTypeKey; empty means "software"
 	Types         []string
 	last          int // number of the last issue key handed out
 	components    []component

@@ -1,6 +1,7 @@
 package jiratest
 
 import (
+	"cmp"
 	"net/url"
 	"sort"
 	"strconv"
@@ -79,7 +80,7 @@ func (s *Server) projectJSON(p *project) obj {
 		"id":             p.ID,
 		"key":            p.Key,
 		"name":           p.Name,
-		"projectTypeKey": "software",
+		"projectTypeKey": cmp.Or(p.Type, "software"),
 		"simplified":     false,
 		"avatarUrls":     s.avatars("projectavatar"),
 	}
@@ -185,6 +186,18 @@ func (s *Server) commentJSON(is *issueRec, c *Comment) obj {
 		o["jsdPublic"] = !c.Internal
 	}
 	return o
+}
+
+// commentProperties are a comment's entity properties as GET
+// …/comment/{id}?expand=properties shows them. Service Management marks
+// a note internal with sd.public.comment {"internal": true} on both
+// deployments (its REST docs; pycontribs/jira#313 and jenkinsci/jira-plugin#375
+// write it that way); only Cloud also puts jsdPublic on the comment.
+func commentProperties(c *Comment) []any {
+	if !c.Internal {
+		return []any{}
+	}
+	return []any{obj{"key": "sd.public.comment", "value": obj{"internal": true}}}
 }
 
 // commentList renders the comments viewer (a user id) may read.

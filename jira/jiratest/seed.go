@@ -22,3 +22,14 @@ func (s *Server) SeedIssue(key, id, summary, securityLevel string) Issue {
 	s.changedLocked()
 	return is.Issue
 }
+
+// SetProjectType sets a project's projectTypeKey, e.g. "service_desk" for
+// a Jira Service Management project ("software" by default).
+func (s *Server) SetProjectType(key, typ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.project(key); p != nil {
+		p.Type = typ
+	}
+	s.changedLocked()
+}
