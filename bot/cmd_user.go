@@ -27,7 +27,7 @@ func (b *Bot) cmdStart(ctx context.Context, m *tele.Message, _ string) error {
 		lines = append(lines, "⛔ You may not use this bot's Jira account: ask an admin to add your ID to ALLOWED_USERS.")
 	}
 	if b.isAdmin(u) {
-		lines = append(lines, "🛠 You are an admin: /link and /unlink are yours.")
+		lines = append(lines, "🛠 You are an admin: /link, /unlink, /subscribe and /unsubscribe are yours.")
 	}
 	lines = append(lines, b.connectionLine(act), "/help lists the commands.")
 	return b.reply(ctx, m, strings.Join(lines, "\n"))

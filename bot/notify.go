@@ -341,11 +341,18 @@ func (b *Bot) watcherWait(notes []*note) time.Duration {
 }
 
 // queueDMs adds a notification for the issue's watchers who may still
-// reach it: a watcher removed from ALLOWED_USERS, or who left the chats
-// of its project, gets nothing more.
+// reach it: a connected watcher whose own Jira account reads the issue; a
+// watcher in ALLOWED_USERS still in a chat of its project. Someone removed
+// from ALLOWED_USERS, or who left those chats, gets nothing more.
 func (b *Bot) queueDMs(ctx context.Context, dms map[int64][]string, n *note, text string) error {
 	watchers, err := b.store.Watchers(n.key)
 	for _, w := range watchers {
+		if a, ok := b.activeAccount(w); ok {
+			if b.canRead(ctx, a, n.key) {
+				dms[w] = append(dms[w], text)
+			}
+			continue
+		}
 		if !b.allowedID(w) {
 			continue
 		}
@@ -520,4 +527,14 @@ func ownEditKey(key, field, value string) string {
 	value = strings.TrimSpace(strings.ReplaceAll(value, "\r\n", "\n"))
 	sum := sha256.Sum256([]byte(value))
 	return "own-edit:" + key + ":" + field + ":" + hex.EncodeToString(sum[:12])
+}
+
+// activeAccount is a person's personal Jira connection, when they have
+// one that works.
+func (b *Bot) activeAccount(telegramID int64) (storage.Account, bool) {
+	if !b.cfg.PersonalAccounts() {
+		return storage.Account{}, false
+	}
+	a, err := b.store.Account(telegramID)
+	return a, err == nil && !a.NeedsReconnect
 }

@@ -174,3 +174,26 @@ func TestCommentReadCheckIsKeptForTheWindow(t *testing.T) {
 		t.Errorf("Jira was asked %d times, want once", asked)
 	}
 }
+
+// A connected person outside ALLOWED_USERS may /watch with their own
+// account, and their watch DMs follow what that account may read.
+func TestConnectedWatcherGetsWhatTheirAccountReads(t *testing.T) {
+	h := newHarness(t, "ALLOWED_USERS=@alice")
+	h.jira.AddUser(bobJira)
+	h.tg.AddChat(telegramtest.Chat{ID: testBob.ID, Type: "private", FirstName: "Bob"})
+	h.connect(testBob, bobJira)
+	key := h.newIssue("Coffee machine")
+	wantText(t, h.ask(testBob, "/watch "+key), "Watching")
+	jane := h.jira.As(testJane)
+	if _, err := jane.Comment(key, "descaled"); err != nil {
+		t.Fatal(err)
+	}
+	h.dmTo(testBob, "descaled")
+	h.jira.DenyProject(bobJira, "OPS")
+	if _, err := jane.Comment(key, "new filters bought"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSent(textHas("new filters bought")) // the channel's copy: the batch is done
+	h.waitIdle()
+	h.shownOnlyTo([]string{"new filters bought"}, testChannelID, testGroupID)
+}
