@@ -46,20 +46,20 @@ type Bot struct {
 	now   func() time.Time
 	stats Stats
 
-	running atomic.Bool             // connected to Telegram and working the queue
-	ready   chan struct{}           // closed once running
-	names   names                   // Jira accountId, name or key → display name
-	members answers[[2]int64, bool] // getChatMember: chat, user → member
-	linked  answers[int64, int64]   // getChat: chat → linked chat
-	desks   answers[string, bool]   // project → a Service Management project
+	running atomic.Bool              // connected to Telegram and working the queue
+	ready   chan struct{}            // closed once running
+	names   names                    // Jira accountId, name or key → display name
+	members *answers[[2]int64, bool] // getChatMember: chat, user → member
+	linked  *answers[int64, int64]   // getChat: chat → linked chat
+	desks   *answers[string, bool]   // project → a Service Management project
 
 	oauth   OAuthProvider
 	http    *http.Client
-	clients personalClients // one Jira client per connected person
-	seen    seenIssues      // what a person's own client could read
+	clients personalClients         // one Jira client per connected person
+	seen    *answers[seenKey, bool] // what a person's own client could read, for the coalescing window
 
-	subs atomic.Pointer[route.Index] // the subscriptions, indexed; nil: read them again
-	jql  *route.JQLCache             // Jira's answers for subscriptions' JQL
+	subs atomic.Pointer[subscriptionSet] // the subscriptions as read; nil: read them again
+	jql  *route.JQLCache                 // Jira's answers for subscriptions' JQL
 }
 
 // New builds the bot without contacting anything; Run does that.
@@ -72,7 +72,9 @@ func New(o Options) *Bot {
 	}
 	return &Bot{cfg: o.Config, store: o.Store, jira: o.Jira, tg: o.Telegram, log: o.Log.WithField("component", "bot"),
 		now: o.Now, stats: o.Metrics, ready: make(chan struct{}), oauth: o.OAuth, http: o.PersonalHTTP,
-		jql: route.NewJQLCache(o.Jira, jqlMemory(o.Config.CoalesceWindow), o.Now)}
+		jql:     route.NewJQLCache(o.Jira, jqlMemory(o.Config.CoalesceWindow), o.Now),
+		members: newAnswers[[2]int64, bool](askTTL), linked: newAnswers[int64, int64](askTTL),
+		desks: newAnswers[string, bool](askTTL), seen: newAnswers[seenKey, bool](o.Config.CoalesceWindow)}
 }
 
 // jqlMemory is how long Jira's answer to a subscription's JQL is kept for

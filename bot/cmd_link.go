@@ -74,13 +74,11 @@ func (b *Bot) allProjects() ([]string, error) {
 	if p := b.cfg.JiraProject; p != "" && !slices.Contains(out, p) {
 		out = append(out, p)
 	}
-	subs, err := b.store.Subscriptions()
-	for _, s := range subs {
-		if !slices.Contains(out, s.Project) {
-			out = append(out, s.Project)
-		}
+	set, err := b.subscriptions()
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return append(out, without(set.index.Projects(), out)...), nil
 }
 
 func (b *Bot) cmdUnlink(ctx context.Context, m *tele.Message, _ string) error {

@@ -63,7 +63,7 @@ func groupTail(args string, kept bool) string {
 // deleteMessage removes a message that holds a token; it reports whether
 // it is gone.
 func (b *Bot) deleteMessage(ctx context.Context, m *tele.Message) bool {
-	if err := b.tg.Delete(ctx, m.Chat.ID, m.ID); err != nil {
+	if err := b.remove(ctx, refOf(m)); err != nil {
 		b.log.WithError(err).WithField("chat", m.Chat.ID).Warn("cannot delete a /connect message")
 		return false
 	}

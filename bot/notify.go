@@ -95,7 +95,7 @@ func (b *Bot) handleJiraEvents(ctx context.Context, batch []storage.Item) error 
 	if err != nil {
 		return err
 	}
-	if err := b.sendRoomDigests(ctx, roomDigests(notes, rooms)); err != nil {
+	if err := b.sendRoomDigests(ctx, roomDigests(notes, rooms), rooms); err != nil {
 		return err
 	}
 	digested := make(map[*note]bool)

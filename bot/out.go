@@ -10,8 +10,8 @@ import (
 	"github.com/jtbot/jtbot/telegram"
 )
 
-// Every message the behaviour sends or edits leaves through post or
-// rewrite, and from there through the Telegram adapter's one limited path.
+// Every message the behaviour sends, edits or deletes leaves through post,
+// rewrite or remove, and from there through the Telegram adapter.
 // What differs between callers is only how a message may wait for
 // Telegram's limits.
 
@@ -58,6 +58,13 @@ func (b *Bot) rewrite(ctx context.Context, ref storage.MessageRef, html string, 
 		return nil
 	}
 	return err
+}
+
+// remove deletes a message. It does not wait for the limits, which count
+// messages sent, not taken away, and a message holding a token must go at
+// once.
+func (b *Bot) remove(ctx context.Context, ref storage.MessageRef) error {
+	return b.tg.Delete(ctx, ref.ChatID, ref.MessageID)
 }
 
 // limited is the error that keeps work queued until Telegram's limits

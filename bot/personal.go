@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	tele "gopkg.in/telebot.v3"
@@ -217,7 +216,7 @@ func (b *Bot) follows(ctx context.Context, a storage.Account, ev *jira.Event, ke
 // answer is kept for the coalescing window.
 func (b *Bot) canRead(ctx context.Context, a storage.Account, key string) bool {
 	k := seenKey{user: a.TelegramID, key: key}
-	if ok, known := b.seen.get(k, b.now(), b.cfg.CoalesceWindow); known {
+	if ok, known := b.seen.get(k, b.now()); known {
 		return ok
 	}
 	c, err := b.clients.get(a, b.personalClient)
@@ -243,7 +242,7 @@ func (b *Bot) canReadComment(ctx context.Context, a storage.Account, key, commen
 		return false
 	}
 	k := seenKey{user: a.TelegramID, key: key, comment: commentID}
-	if ok, known := b.seen.get(k, b.now(), b.cfg.CoalesceWindow); known {
+	if ok, known := b.seen.get(k, b.now()); known {
 		return ok
 	}
 	c, err := b.clients.get(a, b.personalClient)
@@ -269,33 +268,6 @@ type seenKey struct {
 	user    int64
 	key     string
 	comment string
-}
-
-// seenIssues keeps people's read checks for a short while.
-type seenIssues struct {
-	mu sync.Mutex
-	m  map[seenKey]answer[bool]
-}
-
-func (s *seenIssues) get(k seenKey, now time.Time, ttl time.Duration) (bool, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	x, ok := s.m[k]
-	return x.v, ok && now.Sub(x.at) < ttl
-}
-
-func (s *seenIssues) put(k seenKey, v bool, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = make(map[seenKey]answer[bool])
-	}
-	for old, x := range s.m { // keep it small: drop what is stale
-		if now.Sub(x.at) > time.Minute {
-			delete(s.m, old)
-		}
-	}
-	s.m[k] = answer[bool]{v: v, at: now}
 }
 
 // cmdNotify shows one toggle button per kind of personal notification.

@@ -420,15 +420,8 @@ func forwardOrigin(m *tele.Message) (int64, int) {
 // onReply makes a reply to any linked message a Jira comment, with the
 // reply's files (all of its album) attached to the issue.
 func (b *Bot) onReply(ctx context.Context, m *tele.Message, album []*tele.Message) error {
-	link, err := b.store.MessageLink(m.Chat.ID, repliedTo(m).ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	act, err := b.actorFor(m.Sender)
-	if err != nil {
+	link, act, linked, err := b.linkAndActor(m, repliedTo(m).ID)
+	if !linked || err != nil {
 		return err
 	}
 	if !act.connected() && !b.allowed(m.Sender) {
@@ -513,18 +506,25 @@ func (b *Bot) commentBody(ctx context.Context, m *tele.Message, files []media, l
 	return text, whole
 }
 
+// linkAndActor reads what message id of m's chat is linked to, and whom
+// m's sender acts as in Jira; linked is false for a message of no issue.
+func (b *Bot) linkAndActor(m *tele.Message, id int) (link storage.Link, act actor, linked bool, err error) {
+	link, err = b.store.MessageLink(m.Chat.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return link, act, false, nil
+	}
+	if err != nil {
+		return link, act, false, err
+	}
+	act, err = b.actorFor(m.Sender)
+	return link, act, err == nil, err
+}
+
 // onEdit follows edits: a post that became an issue updates it, a reply
 // that became a comment updates the comment.
 func (b *Bot) onEdit(ctx context.Context, m *tele.Message) error {
-	link, err := b.store.MessageLink(m.Chat.ID, m.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	act, err := b.actorFor(m.Sender)
-	if err != nil {
+	link, act, linked, err := b.linkAndActor(m, m.ID)
+	if !linked || err != nil {
 		return err
 	}
 	ctx = withActor(ctx, act)

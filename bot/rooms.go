@@ -36,19 +36,31 @@ func roomDoneKey(n *note, r room) string {
 		strconv.FormatInt(r.chat, 10) + "/" + strconv.Itoa(r.thread)
 }
 
-// subscriptionIndex is the subscriptions, indexed, read again after a
-// change (subscriptionsChanged).
-func (b *Bot) subscriptionIndex() (*route.Index, error) {
-	if ix := b.subs.Load(); ix != nil {
-		return ix, nil
+// subscriptionSet is the subscriptions as routing and access read them,
+// built once per change: every event and every scope decision asks.
+type subscriptionSet struct {
+	index  *route.Index
+	byChat map[int64][]string // chat → its subscriptions' projects, in order
+}
+
+// subscriptions reads the subscriptions again after a change
+// (subscriptionsChanged), else returns the set built last time.
+func (b *Bot) subscriptions() (*subscriptionSet, error) {
+	if set := b.subs.Load(); set != nil {
+		return set, nil
 	}
 	subs, err := b.store.Subscriptions()
 	if err != nil {
 		return nil, err
 	}
-	ix := route.NewIndex(subs)
-	b.subs.Store(ix)
-	return ix, nil
+	set := &subscriptionSet{index: route.NewIndex(subs), byChat: make(map[int64][]string)}
+	for _, s := range subs {
+		if !slices.Contains(set.byChat[s.Chat], s.Project) {
+			set.byChat[s.Chat] = append(set.byChat[s.Chat], s.Project)
+		}
+	}
+	b.subs.Store(set)
+	return set, nil
 }
 
 func (b *Bot) subscriptionsChanged() { b.subs.Store(nil) }
@@ -91,10 +103,11 @@ func (b *Bot) roomsOf(ctx context.Context, n *note, p placement) ([]room, error)
 // the note. Fields the payload lacks are read from the issue, once; JQL is
 // Jira's to answer (cached for the coalescing window).
 func (b *Bot) matchSubscriptions(ctx context.Context, n *note, add func(chat int64, thread int, item uint64, all bool)) error {
-	ix, err := b.subscriptionIndex()
+	set, err := b.subscriptions()
 	if err != nil {
 		return err
 	}
+	ix := set.index
 	var card *jira.Card
 	for _, je := range n.events {
 		f := route.FactsOf(je.ev)
@@ -191,9 +204,9 @@ func roomDigests(notes []*note, rooms map[*note][]room) []roomDigest {
 	return slices.DeleteFunc(out, func(d roomDigest) bool { return len(d.notes) < digestMin })
 }
 
-// sendRoomDigests sends each room digest and marks its notes served in
-// that room; deliverRooms then skips them.
-func (b *Bot) sendRoomDigests(ctx context.Context, digests []roomDigest) error {
+// sendRoomDigests sends each room digest, marks its notes served in that
+// room, and takes those rooms off the notes' lists for deliverRooms.
+func (b *Bot) sendRoomDigests(ctx context.Context, digests []roomDigest, rooms map[*note][]room) error {
 	for _, d := range digests {
 		r := room{chat: d.chat, thread: int(d.thread)}
 		entries := make([]digestEntry, 0, len(d.notes))
@@ -211,20 +224,18 @@ func (b *Bot) sendRoomDigests(ctx context.Context, digests []roomDigest) error {
 			if _, err := b.store.Remember(roomDoneKey(n, d.rooms[i]), roomDoneTTL); err != nil {
 				return err
 			}
+			rooms[n] = slices.DeleteFunc(rooms[n], func(x room) bool { return x.chat == r.chat && x.thread == r.thread })
 		}
 	}
 	return nil
 }
 
-// deliverRooms shows a note in each of its rooms that has not been served
-// yet. A room Telegram refuses for good (the bot was removed, the topic
-// closed) is skipped and logged; a room that must wait for the limits
-// holds the batch, and the rooms already served stay served.
+// deliverRooms shows a note in each of its rooms still to be served. A
+// room Telegram refuses for good (the bot was removed, the topic closed)
+// is skipped and logged; a room that must wait for the limits holds the
+// batch, and the rooms already served stay served.
 func (b *Bot) deliverRooms(ctx context.Context, n *note, rooms []room) error {
 	for _, r := range rooms {
-		if b.store.Seen(roomDoneKey(n, r)) {
-			continue // served by a digest
-		}
 		err := b.deliverRoom(ctx, n, r)
 		if err != nil && !b.roomGone(r, err) {
 			return err

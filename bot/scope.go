@@ -93,13 +93,11 @@ func (b *Bot) ownProjects(chatID int64) ([]string, error) {
 	if ok {
 		out = append(out, p)
 	}
-	subs, err := b.store.ChatSubscriptions(chatID)
-	for _, s := range subs {
-		if !slices.Contains(out, s.Project) {
-			out = append(out, s.Project)
-		}
+	set, err := b.subscriptions()
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return append(out, without(set.byChat[chatID], out)...), nil
 }
 
 // dmScope is what a user reaches in a private chat with the bot's account.
@@ -142,14 +140,17 @@ func (b *Bot) mappedChats() ([]int64, error) {
 			}
 		}
 	}
-	subs, err := b.store.Subscriptions()
-	for _, s := range subs {
-		if !slices.Contains(chats, s.Chat) {
-			chats = append(chats, s.Chat)
+	set, err := b.subscriptions()
+	if err != nil {
+		return nil, err
+	}
+	for chat := range set.byChat {
+		if !slices.Contains(chats, chat) {
+			chats = append(chats, chat)
 		}
 	}
 	slices.Sort(chats)
-	return chats, err
+	return chats, nil
 }
 
 func without(list, drop []string) []string {
@@ -166,10 +167,13 @@ func without(list, drop []string) []string {
 // someone who left a chat loses its projects in DMs within this time.
 const askTTL = 10 * time.Minute
 
-// answers keeps Telegram's answers (memberships, linked chats) for askTTL.
+// answers keeps answers from Telegram or Jira (memberships, linked chats,
+// project types, what a person may read) for ttl; a zero ttl keeps none.
 type answers[K comparable, V any] struct {
-	mu   sync.Mutex
-	seen map[K]answer[V]
+	ttl     time.Duration
+	mu      sync.Mutex
+	seen    map[K]answer[V]
+	sweepAt int // len(seen) at which stale answers are dropped
 }
 
 type answer[V any] struct {
@@ -177,20 +181,30 @@ type answer[V any] struct {
 	at time.Time
 }
 
+func newAnswers[K comparable, V any](ttl time.Duration) *answers[K, V] {
+	return &answers[K, V]{ttl: ttl, seen: make(map[K]answer[V]), sweepAt: 1024}
+}
+
 func (a *answers[K, V]) get(k K, now time.Time) (V, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	x, ok := a.seen[k]
-	return x.v, ok && now.Sub(x.at) < askTTL
+	return x.v, ok && now.Sub(x.at) < a.ttl
 }
 
 func (a *answers[K, V]) put(k K, v V, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.seen == nil {
-		a.seen = make(map[K]answer[V])
-	}
 	a.seen[k] = answer[V]{v: v, at: now}
+	if len(a.seen) < a.sweepAt {
+		return
+	}
+	for old, x := range a.seen {
+		if now.Sub(x.at) >= a.ttl {
+			delete(a.seen, old)
+		}
+	}
+	a.sweepAt = max(1024, 2*len(a.seen))
 }
 
 // told reports whether err is Telegram's own answer ("user not found"),

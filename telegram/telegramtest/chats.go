@@ -189,13 +189,9 @@ func (s *Server) learnUserLocked(obj map[string]any) {
 func (s *Server) getChat(r *request) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ref := strings.TrimSpace(r.str("chat_id"))
-	if ref == "" {
-		return nil, badRequest("chat_id is empty")
-	}
-	chat, ok := s.chatLocked(ref)
-	if !ok {
-		return nil, badRequest("chat not found")
+	chat, e := s.chatParamLocked(r)
+	if e != nil {
+		return nil, e
 	}
 	// ChatFullInfo: the Chat fields plus the always-present extras.
 	data, _ := json.Marshal(chat)
@@ -212,13 +208,9 @@ func (s *Server) getChat(r *request) (any, *apiError) {
 func (s *Server) getChatMember(r *request) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ref := strings.TrimSpace(r.str("chat_id"))
-	if ref == "" {
-		return nil, badRequest("chat_id is empty")
-	}
-	chat, ok := s.chatLocked(ref)
-	if !ok {
-		return nil, badRequest("chat not found")
+	chat, e := s.chatParamLocked(r)
+	if e != nil {
+		return nil, e
 	}
 	userID, _, err := paramInt(r, "user_id")
 	if err != nil || userID <= 0 {

@@ -93,6 +93,19 @@ func (s *Server) allocMessageIDLocked(chatID int64) int {
 // targetChatLocked resolves chat_id for a send, edit or delete, applying
 // SetChatError.
 func (s *Server) targetChatLocked(r *request) (Chat, *apiError) {
+	chat, e := s.chatParamLocked(r)
+	if e != nil {
+		return Chat{}, e
+	}
+	if e := s.chatErrors[chat.ID]; e != nil {
+		return Chat{}, e
+	}
+	return chat, nil
+}
+
+// chatParamLocked resolves the chat_id parameter (a number or @username)
+// with the Bot API's answers for an empty or unknown one.
+func (s *Server) chatParamLocked(r *request) (Chat, *apiError) {
 	ref := strings.TrimSpace(r.str("chat_id"))
 	if ref == "" {
 		return Chat{}, badRequest("chat_id is empty")
@@ -100,9 +113,6 @@ func (s *Server) targetChatLocked(r *request) (Chat, *apiError) {
 	chat, ok := s.chatLocked(ref)
 	if !ok {
 		return Chat{}, badRequest("chat not found")
-	}
-	if e := s.chatErrors[chat.ID]; e != nil {
-		return Chat{}, e
 	}
 	return chat, nil
 }
@@ -341,6 +351,12 @@ func (s *Server) sendMessage(r *request) (any, *apiError) {
 	msg := s.newBotMessageLocked(o.chat, o.threadID, o.reply)
 	setFormatted(msg, "text", "entities", f)
 	setMarkup(msg, o.markup)
+	s.recordSentLocked(msg, o, r, text)
+	return msg, nil
+}
+
+// recordSentLocked keeps a message the bot sent, with its text or caption.
+func (s *Server) recordSentLocked(msg map[string]any, o outgoing, r *request, text string) {
 	s.storeSentLocked(msg, SentMessage{
 		ChatID:      o.chat.ID,
 		MessageID:   msg["message_id"].(int),
@@ -350,7 +366,6 @@ func (s *Server) sendMessage(r *request) (any, *apiError) {
 		ThreadID:    o.threadID,
 		ReplyMarkup: o.markup.raw,
 	}, o.markup)
-	return msg, nil
 }
 
 // sendMedia handles sendPhoto, sendDocument and friends; field is the
@@ -380,15 +395,7 @@ func sendMedia(field string) func(*Server, *request) (any, *apiError) {
 		msg[field] = file.mediaObject(field)
 		setFormatted(msg, "caption", "caption_entities", f)
 		setMarkup(msg, o.markup)
-		s.storeSentLocked(msg, SentMessage{
-			ChatID:      o.chat.ID,
-			MessageID:   msg["message_id"].(int),
-			Text:        caption,
-			ParseMode:   r.str("parse_mode"),
-			ReplyTo:     o.replyTo,
-			ThreadID:    o.threadID,
-			ReplyMarkup: o.markup.raw,
-		}, o.markup)
+		s.recordSentLocked(msg, o, r, caption)
 		return msg, nil
 	}
 }
